@@ -1,0 +1,85 @@
+package lang
+
+import (
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Suggest returns the candidate closest to name, or "" when none is close enough to be a
+// plausible typo. Case differences count as small edits, so `SN` suggests `Sn`.
+func Suggest(name string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if strings.ToLower(name) == strings.ToLower(c) {
+			d = 0
+		}
+		if d < bestD || (d == bestD && c < best) {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(name) <= 3 {
+		limit = 1
+	}
+	if best == "" || bestD > limit || best == name {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (in runes).
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// WriteDiagnostics renders diagnostics the way HCL does: file:line:col, the source line
+// with the range underlined, and the detail. files maps file names to parsed files.
+func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
+	sorted := make(hcl.Diagnostics, len(diags))
+	copy(sorted, diags)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].Subject, sorted[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(sorted)
+}
+
+// errorDiag builds an error diagnostic.
+func errorDiag(summary, detail string, subject hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: subject.Ptr()}
+}
+
+// didYouMean appends a suggestion sentence to detail when one is close.
+func didYouMean(detail, name string, candidates []string) string {
+	if s := Suggest(name, candidates); s != "" {
+		return detail + " Did you mean \"" + s + "\"?"
+	}
+	return detail
+}

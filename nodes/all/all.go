@@ -1,0 +1,14 @@
+// Package all assembles the registry of every node kind ntedsl ships: the one place a new
+// kind is added.
+package all
+
+import (
+	"github.com/ntedsl/ntedsl/nodes"
+)
+
+// Registry returns a registry holding every built-in node kind.
+func Registry() *nodes.Registry {
+	r := nodes.NewRegistry()
+	nodes.RegisterCore(r)
+	return r
+}

@@ -1,0 +1,7 @@
+package nodes
+
+// RegisterCore adds the kinds defined in this package to r.
+func RegisterCore(r *Registry) {
+	registerDataset(r)
+	registerTable(r)
+}

@@ -1,0 +1,227 @@
+package nodes
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/stdlib/table"
+)
+
+type datasetConfig struct {
+	Source  string               `attr:"source,required" doc:"A CSV file with a header row (path relative to the study file), or a built-in data set as builtin:NAME."`
+	ID      string               `attr:"id" doc:"Column holding unique row ids. Default: the column named id when there is one, else r1, r2, ... by row."`
+	Target  string               `attr:"target" doc:"Numeric column that regressors predict."`
+	Formula string               `attr:"formula" doc:"Column holding chemical formulas (read by descriptor)."`
+	Columns map[string]string    `attr:"columns" doc:"Column types, \"number\" or \"string\". Undeclared columns are numbers when every non-empty cell parses as one, text otherwise."`
+	Where   lang.Expr            `attr:"where" doc:"expr-lang condition per row, e.g. \"phase == 'orthorhombic'\"; rows where it is false are dropped. Missing numbers are NaN (test with isnan(x))."`
+	Derive  map[string]lang.Expr `attr:"derive" doc:"New numeric columns, name = expr-lang expression (evaluated after where)."`
+	Select  []string             `attr:"select" doc:"Keep only these columns, in this order."`
+}
+
+func (c *datasetConfig) Validate() error {
+	for name, ty := range c.Columns {
+		if ty != "number" && ty != "string" {
+			return &lang.AttrError{Attr: "columns", Summary: fmt.Sprintf("column %q has type %q", name, ty), Detail: fmt.Sprintf("Column types are \"number\" or \"string\"; %q has %q.", name, ty)}
+		}
+	}
+	return nil
+}
+
+// Builtin data sets: name → (CSV bytes, provenance). Filled by the packages that embed them.
+var builtinData = map[string]func() ([]byte, error){}
+
+// RegisterBuiltinData makes a CSV data set available to dataset blocks as builtin:NAME.
+func RegisterBuiltinData(name string, open func() ([]byte, error)) { builtinData[name] = open }
+
+func registerDataset(r *Registry) {
+	Register(r, Def[datasetConfig]{
+		Name:    "dataset",
+		Doc:     "Reads a table from a CSV file or a built-in data set, with typed columns, a row filter, derived columns and the target and formula roles.",
+		Version: 1,
+		Output:  "table",
+		Run: func(c *Context, cfg *datasetConfig) (Value, error) {
+			data, name, err := readSource(c, cfg.Source)
+			if err != nil {
+				return nil, err
+			}
+			t, err := parseCSV(c, data, name, cfg)
+			if err != nil {
+				return nil, err
+			}
+			for attr, col := range map[string]string{"formula": cfg.Formula} {
+				if col == "" {
+					continue
+				}
+				cc := t.Col(col)
+				switch {
+				case cc == nil:
+					return nil, c.AttrError(attr, "Unknown column "+col, didYouMean(fmt.Sprintf("%s has no column %q.", name, col), col, t.Names()))
+				case cc.IsNum():
+					return nil, c.AttrError(attr, "Formula column is numeric", fmt.Sprintf("The column %q of %s holds numbers, not formulas.", col, name))
+				}
+				t.Formula = col
+			}
+			return transformTable(c, t, cfg.Where, cfg.Derive, cfg.Select, nil, cfg.Target)
+		},
+	})
+}
+
+func readSource(c *Context, src string) ([]byte, string, error) {
+	if name, ok := strings.CutPrefix(src, "builtin:"); ok {
+		open, ok := builtinData[name]
+		if !ok {
+			var names []string
+			for n := range builtinData {
+				names = append(names, "builtin:"+n)
+			}
+			sort.Strings(names)
+			return nil, "", c.AttrError("source", "Unknown built-in data set", didYouMean(fmt.Sprintf("There is no built-in data set %q. Available: %s.", src, strings.Join(names, ", ")), "builtin:"+name, names))
+		}
+		data, err := open()
+		return data, src, err
+	}
+	path := src
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(c.StudyDir, path)
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", c.AttrError("source", "Data file not found", fmt.Sprintf("There is no file %s (paths are relative to the study file's folder %s).", path, c.StudyDir))
+	}
+	if err != nil {
+		return nil, "", c.AttrError("source", "Cannot read the data file", err.Error())
+	}
+	return data, src, nil
+}
+
+// parseCSV reads a CSV with a header into a table. Errors name the file, line and column.
+func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.Table, error) {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.ReuseRecord = false
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: the file is empty; a header row is needed", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+	}
+	colIdx := map[string]int{}
+	for i, h := range header {
+		if h == "" {
+			return nil, fmt.Errorf("%s:1: column %d has an empty name", name, i+1)
+		}
+		if j, dup := colIdx[h]; dup {
+			return nil, fmt.Errorf("%s:1: columns %d and %d are both named %q", name, j+1, i+1, h)
+		}
+		colIdx[h] = i
+	}
+	for col := range cfg.Columns {
+		if _, ok := colIdx[col]; !ok {
+			return nil, c.AttrError("columns", "Unknown column "+col, didYouMean(fmt.Sprintf("%s has no column %q.", name, col), col, header))
+		}
+	}
+	idCol := cfg.ID
+	if idCol == "" {
+		if _, ok := colIdx["id"]; ok {
+			idCol = "id"
+		}
+	} else if _, ok := colIdx[idCol]; !ok {
+		return nil, c.AttrError("id", "Unknown id column", didYouMean(fmt.Sprintf("%s has no column %q.", name, idCol), idCol, header))
+	}
+	var records [][]string
+	var lines []int
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, fmt.Errorf("%s:%d: data row %d has %d fields, the header has %d", name, line, len(records)+1, len(rec), len(header))
+		}
+		records = append(records, rec)
+		lines = append(lines, line)
+	}
+	t := &table.Table{IDs: make([]string, len(records))}
+	seen := map[string]int{}
+	for i := range records {
+		id := fmt.Sprintf("r%d", i+1)
+		if idCol != "" {
+			id = strings.TrimSpace(records[i][colIdx[idCol]])
+			if id == "" {
+				return nil, fmt.Errorf("%s:%d: data row %d has an empty id in column %q", name, lines[i], i+1, idCol)
+			}
+		}
+		if j, dup := seen[id]; dup {
+			return nil, fmt.Errorf("%s:%d: row id %q repeats the id of line %d; ids must be unique", name, lines[i], id, lines[j])
+		}
+		seen[id] = i
+		t.IDs[i] = id
+	}
+	for j, h := range header {
+		if h == idCol {
+			continue
+		}
+		ty, declared := cfg.Columns[h]
+		if !declared {
+			ty = "number"
+			for _, rec := range records {
+				if s := strings.TrimSpace(rec[j]); s != "" {
+					if _, err := strconv.ParseFloat(s, 64); err != nil {
+						ty = "string"
+						break
+					}
+				}
+			}
+		}
+		col := &table.Column{Name: h}
+		if ty == "string" {
+			col.Str = make([]string, len(records))
+			for i, rec := range records {
+				col.Str[i] = rec[j]
+			}
+		} else {
+			col.Num = make([]float64, len(records))
+			for i, rec := range records {
+				s := strings.TrimSpace(rec[j])
+				if s == "" {
+					col.Num[i] = math.NaN() // missing
+					continue
+				}
+				x, err := strconv.ParseFloat(s, 64)
+				switch {
+				case err != nil:
+					return nil, fmt.Errorf("%s:%d: row %q, column %q (field %d): %q is not a number%s", name, lines[i], t.IDs[i], h, j+1, s, declaredHint(declared))
+				case math.IsNaN(x) || math.IsInf(x, 0):
+					return nil, fmt.Errorf("%s:%d: row %q, column %q (field %d): %q is not a finite number; leave the cell empty for a missing value", name, lines[i], t.IDs[i], h, j+1, s)
+				}
+				col.Num[i] = x
+			}
+		}
+		t.Cols = append(t.Cols, col)
+	}
+	return t, nil
+}
+
+func declaredHint(declared bool) string {
+	if declared {
+		return " (the study declares it a number column)"
+	}
+	return ""
+}
