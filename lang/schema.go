@@ -281,7 +281,7 @@ func (s *Schema) decode(kind string, attrs map[string]attrInput, blockRange hcl.
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Missing required argument",
-					Detail:   fmt.Sprintf("The argument %q is required in a %s block: %s", a.Name, kind, a.Doc),
+					Detail:   strings.TrimSpace(fmt.Sprintf("The argument %q is required in a %s block. %s", a.Name, kind, a.Doc)),
 					Subject:  blockRange.Ptr(),
 				})
 			}

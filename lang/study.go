@@ -126,21 +126,22 @@ func LoadSource(filename string, src []byte, opts Options) (*Study, hcl.Diagnost
 			failed[v] = true
 			continue
 		}
-		var d hcl.Diagnostics
 		if ld, ok := l.locals[v]; ok {
-			d = l.evalLocal(ld)
-		} else {
-			b := l.blocks[v]
-			d = l.evalBlock(b)
-			if !d.HasErrors() {
-				st.Blocks = append(st.Blocks, b.block)
-				st.Instances = append(st.Instances, b.block.Instances...)
-			}
+			d := l.evalLocal(ld)
+			failed[v] = d.HasErrors()
+			diags = append(diags, d...)
+			continue
 		}
-		if d.HasErrors() {
-			failed[v] = true
-		}
+		b := l.blocks[v]
+		d := l.evalBlock(b)
 		diags = append(diags, d...)
+		if !d.HasErrors() {
+			st.Blocks = append(st.Blocks, b.block)
+			st.Instances = append(st.Instances, b.block.Instances...)
+		}
+		// A block whose instances are known can still be referred to, so the errors of
+		// its users are reported too; only an unknown instance set stops them.
+		failed[v] = b.value == cty.NilVal
 	}
 	return st, diags
 }
@@ -785,8 +786,10 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 		}
 		if idiags.HasErrors() {
 			diags = append(diags, idiags...)
+			refs[in.key] = refVal(Ref{Addr: addr, Kind: kind.Name, Output: kind.Output})
 			continue
 		}
+		refs[in.key] = refVal(Ref{Addr: addr, Kind: kind.Name, Output: kind.Output})
 		cfg, rs, d := kind.Schema.decode(kind.Name, inputs, bd.syn.DefRange())
 		diags = append(diags, d...)
 		if d.HasErrors() {
@@ -798,10 +801,6 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 		}
 		instance := &Instance{Block: b, Key: in.key, Addr: addr, Config: cfg, Refs: rs, Ranges: ranges}
 		b.Instances = append(b.Instances, instance)
-		refs[in.key] = refVal(Ref{Addr: addr, Kind: kind.Name, Output: kind.Output})
-	}
-	if diags.HasErrors() {
-		return diags
 	}
 	if b.ForEach {
 		if len(refs) == 0 {

@@ -244,43 +244,46 @@ func short(key string) string {
 	return key
 }
 
-// addrRecord remembers, per study and instance address, the last pre-image and input
-// digests, so plan can say why an instance will run.
+// addrRecord remembers, per instance address, the last pre-image and input digests, so
+// plan can say why an instance will run. One file per study holds all of them.
 type addrRecord struct {
-	Addr     string            `json:"addr"`
 	Key      string            `json:"key"`
 	Preimage json.RawMessage   `json:"preimage"`
 	Inputs   map[string]string `json:"inputs"`
 }
 
-func (c *Cache) addrPath(study, addr string) string {
-	h := sha256.Sum256([]byte(study + "\x00" + addr))
+func (c *Cache) addrPath(study string) string {
+	h := sha256.Sum256([]byte(study))
 	return filepath.Join(c.dir, "addr", hex.EncodeToString(h[:])[:32]+".json")
 }
 
-func (c *Cache) lastRun(study, addr string) (addrRecord, bool) {
-	var r addrRecord
+// lastRuns reads the last-run records of a study (empty when there are none).
+func (c *Cache) lastRuns(study string) map[string]addrRecord {
+	out := map[string]addrRecord{}
 	if c.dir == "" {
-		return r, false
+		return out
 	}
-	raw, err := os.ReadFile(c.addrPath(study, addr))
-	if err != nil || json.Unmarshal(raw, &r) != nil || r.Addr != addr {
-		return addrRecord{}, false
+	raw, err := os.ReadFile(c.addrPath(study))
+	if err == nil {
+		_ = json.Unmarshal(raw, &out)
 	}
-	return r, true
+	return out
 }
 
-func (c *Cache) remember(study string, r addrRecord) {
-	if c.dir == "" {
-		return
+// rememberRuns merges the given last-run records into the study's file.
+func (c *Cache) rememberRuns(study string, runs map[string]addrRecord) error {
+	if c.dir == "" || len(runs) == 0 {
+		return nil
 	}
-	b, err := json.Marshal(r)
-	if err == nil {
-		err = writeAtomic(c.addrPath(study, r.Addr), b)
+	all := c.lastRuns(study)
+	for k, v := range runs {
+		all[k] = v
 	}
+	b, err := json.Marshal(all)
 	if err != nil {
-		c.warn("cannot record the last run of " + r.Addr + ": " + err.Error())
+		return err
 	}
+	return writeAtomic(c.addrPath(study), b)
 }
 
 // Entries lists the records of the on-disk cache, newest first.
@@ -293,7 +296,7 @@ func (c *Cache) Entries() ([]Record, error) {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
 			return err
 		}
-		rec, rerr := c.readRecord(d.Name())
+		rec, rerr := c.readRecord("sha256:" + d.Name())
 		if rerr == nil {
 			out = append(out, rec)
 		}
@@ -335,7 +338,7 @@ func (c *Cache) GC(maxAge time.Duration, now time.Time) (GCStats, error) {
 			}
 			return nil
 		}
-		rec, rerr := c.readRecord(d.Name())
+		rec, rerr := c.readRecord("sha256:" + d.Name())
 		expired := false
 		if rerr == nil && maxAge > 0 {
 			if t, perr := time.Parse(time.RFC3339, rec.Created); perr == nil && now.Sub(t) > maxAge {

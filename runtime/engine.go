@@ -113,6 +113,7 @@ type runState struct {
 	mu      sync.Mutex
 	flights map[string]*flight
 	files   []string
+	runs    map[string]addrRecord // last-run records to remember, by address
 }
 
 func (rs *runState) emit(ev Event) {
@@ -177,7 +178,7 @@ func (rs *runState) parallel(ctx context.Context, n int, task func(i int) error)
 // the graph allows. Failures do not stop independent branches; Run returns ErrFailed (or
 // the context's error when cancelled) together with a Result describing everything.
 func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
-	rs := &runState{e: e, st: st, ctx: ctx, start: time.Now(), sem: make(chan struct{}, e.jobs()), flights: map[string]*flight{}}
+	rs := &runState{e: e, st: st, ctx: ctx, start: time.Now(), sem: make(chan struct{}, e.jobs()), flights: map[string]*flight{}, runs: map[string]addrRecord{}}
 	e.Cache.warn = func(msg string) { rs.emit(Event{Kind: Warning, Message: msg}) }
 	defer func() { e.Cache.warn = func(string) {} }()
 	res := &Result{Values: map[string]nodes.Value{}, Digests: map[string]string{}, Status: map[string]string{}}
@@ -292,6 +293,9 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 	sort.SliceStable(res.Failures, func(i, j int) bool { return order[res.Failures[i].Addr] < order[res.Failures[j].Addr] })
 	res.Files = rs.files
 	sort.Strings(res.Files)
+	if err := e.Cache.rememberRuns(st.Path, rs.runs); err != nil {
+		rs.emit(Event{Kind: Warning, Message: "could not record this run for plan: " + err.Error()})
+	}
 	summary := fmt.Sprintf("%d ran, %d cached, %d failed, %d skipped", res.Ran, res.Cached, countStatus(res, "failed"), countStatus(res, "skipped"))
 	rs.emit(Event{Kind: RunDone, Done: finished, Total: len(insts), Message: summary})
 	if ctx.Err() != nil {
@@ -389,7 +393,9 @@ func (rs *runState) execute(in *lang.Instance, inputs map[string]nodes.Value, di
 
 // finish records the instance's last run for plan and writes its result files.
 func (rs *runState) finish(in *lang.Instance, kind *nodes.Kind, ki keyInfo, v nodes.Value, digest string, cached bool) {
-	rs.e.Cache.remember(rs.st.Path, addrRecord{Addr: in.Addr, Key: ki.key, Preimage: ki.preimage, Inputs: ki.inputs})
+	rs.mu.Lock()
+	rs.runs[in.Addr] = addrRecord{Key: ki.key, Preimage: ki.preimage, Inputs: ki.inputs}
+	rs.mu.Unlock()
 	if cached {
 		rs.emit(Event{Kind: NodeCached, Addr: in.Addr})
 	}

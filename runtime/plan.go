@@ -27,6 +27,7 @@ type PlanEntry struct {
 // computed here, since their digests are needed to key what uses them.
 func (e *Engine) Plan(ctx context.Context, st *lang.Study) ([]PlanEntry, error) {
 	digests := map[string]string{}
+	last := e.Cache.lastRuns(st.Path)
 	var out []PlanEntry
 	for _, in := range st.Instances {
 		if err := ctx.Err(); err != nil {
@@ -74,7 +75,7 @@ func (e *Engine) Plan(ctx context.Context, st *lang.Study) ([]PlanEntry, error) 
 			continue
 		}
 		pe.Status = "run"
-		pe.Reasons = e.whyRun(st, in, ki)
+		pe.Reasons = whyRun(last, in, ki)
 		out = append(out, pe)
 	}
 	return out, nil
@@ -90,8 +91,8 @@ func contains(list []string, s string) bool {
 }
 
 // whyRun compares an instance's key pre-image with the one of its last run.
-func (e *Engine) whyRun(st *lang.Study, in *lang.Instance, ki keyInfo) []string {
-	last, ok := e.Cache.lastRun(st.Path, in.Addr)
+func whyRun(runs map[string]addrRecord, in *lang.Instance, ki keyInfo) []string {
+	last, ok := runs[in.Addr]
 	if !ok {
 		return []string{"not cached yet"}
 	}
