@@ -84,7 +84,8 @@ func cmdPlan(o *options, reg *nodes.Registry, st *lang.Study, stdout, stderr io.
 func writeDOT(w io.Writer, st *lang.Study) {
 	fmt.Fprintf(w, "digraph %q {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n", st.Name)
 	for _, in := range st.Instances {
-		fmt.Fprintf(w, "  %q [label=%q];\n", in.Addr, in.Addr+"\\n("+in.Block.Kind.Name+")")
+		label := strings.ReplaceAll(in.Addr, `"`, `\"`) + `\n(` + in.Block.Kind.Name + ")"
+		fmt.Fprintf(w, "  %q [label=\"%s\"];\n", in.Addr, label)
 	}
 	for _, in := range st.Instances {
 		seen := map[string]bool{}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// study copies the demo study into a temporary folder.
+func study(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"demo.hcl", "demo.csv"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	return filepath.Join(dir, "demo.hcl")
+}
+
+func ntedsl(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestValidateGraphAndPlan(t *testing.T) {
+	path := study(t)
+	code, out, _ := ntedsl(t, "validate", path)
+	if code != 0 || !strings.Contains(out, "is valid: 2 blocks, 3 node instances") {
+		t.Fatalf("validate: %d %q", code, out)
+	}
+	code, out, _ = ntedsl(t, "graph", path)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	golden(t, "demo.dot", out)
+	code, out, _ = ntedsl(t, "plan", path)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	golden(t, "demo.plan.txt", out)
+
+	code, _, errs := ntedsl(t, "run", path, "-j", "2")
+	if code != 0 {
+		t.Fatalf("run: %d %s", code, errs)
+	}
+	outDir := filepath.Join(filepath.Dir(path), "out", "demo")
+	csv, err := os.ReadFile(filepath.Join(outDir, "table.scaled.x2.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.scaled.x2.csv", string(csv))
+
+	// After an edit, plan names the changed attribute and the variable override.
+	code, out, _ = ntedsl(t, "plan", path, "-var", "scale=3", "--json")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var plan []struct {
+		Addr, Status string
+		Reasons      []string
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range plan {
+		got[p.Addr] = p.Status + " " + strings.Join(p.Reasons, "; ")
+	}
+	if got["dataset.d"] != "cached " || got[`table.scaled["x1"]`] != `run derive.z "alpha * 1 * 2"→"alpha * 1 * 3"` {
+		t.Fatalf("plan after -var: %v", got)
+	}
+}
+
+func TestRunJSONEvents(t *testing.T) {
+	path := study(t)
+	code, out, _ := ntedsl(t, "run", path, "--json", "--cache", filepath.Join(t.TempDir(), "c"))
+	if code != 0 {
+		t.Fatal(code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var first, last map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	if first["event"] != "run_start" || first["total"] != 3.0 || last["event"] != "run_done" {
+		t.Fatalf("events: %s ... %s", lines[0], lines[len(lines)-1])
+	}
+}
+
+func TestInvalidStudyExitsWithDiagnostics(t *testing.T) {
+	path := study(t)
+	src, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(src, []byte("formula = "), []byte("formla = "), 1), 0o644)
+	code, _, errs := ntedsl(t, "run", path)
+	if code != exitUsage || !strings.Contains(errs, `Did you mean "formula"?`) || !strings.Contains(errs, "line 12") {
+		t.Fatalf("code %d, stderr:\n%s", code, errs)
+	}
+}
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.hcl")
+	os.WriteFile(path, []byte("dataset \"d\" {\nsource=\"x.csv\"\n  target   =   \"y\"\n}\n"), 0o644)
+	if code, out, _ := ntedsl(t, "fmt", "-check", path); code != exitFailed || !strings.Contains(out, "s.hcl") {
+		t.Fatalf("fmt -check: %d %q", code, out)
+	}
+	if code, _, _ := ntedsl(t, "fmt", path); code != 0 {
+		t.Fatal(code)
+	}
+	b, _ := os.ReadFile(path)
+	if string(b) != "dataset \"d\" {\n  source = \"x.csv\"\n  target = \"y\"\n}\n" {
+		t.Fatalf("formatted:\n%s", b)
+	}
+}
+
+func TestNodesAndCache(t *testing.T) {
+	code, out, _ := ntedsl(t, "nodes", "dataset")
+	if code != 0 || !strings.Contains(out, "source           string, required") {
+		t.Fatalf("nodes: %s", out)
+	}
+	if code, _, errs := ntedsl(t, "nodes", "datset"); code != exitUsage || !strings.Contains(errs, `did you mean "dataset"?`) {
+		t.Fatalf("nodes datset: %s", errs)
+	}
+	path := study(t)
+	ntedsl(t, "run", path)
+	code, out, _ = ntedsl(t, "cache", "ls", path)
+	if code != 0 || !strings.Contains(out, "3 entries") {
+		t.Fatalf("cache ls: %s", out)
+	}
+	code, out, _ = ntedsl(t, "cache", "gc", path)
+	if code != 0 || !strings.Contains(out, "removed 0 records") {
+		t.Fatalf("cache gc: %s", out)
+	}
+	if code, _, _ = ntedsl(t, "cache", "clear", path); code != 0 {
+		t.Fatal(code)
+	}
+	code, out, _ = ntedsl(t, "plan", path)
+	if !strings.Contains(out, "0 cached, 1 will run, 2 pending") {
+		t.Fatalf("plan after clear: %s", out)
+	}
+}
