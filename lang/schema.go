@@ -243,7 +243,7 @@ func plural(s string) string {
 }
 
 func defaultText(v reflect.Value) string {
-	if v.IsZero() && (v.Kind() == reflect.Slice || v.Kind() == reflect.Map || v.Type() == refGoType || v.Type() == exprGoType) {
+	if v.IsZero() && (v.Kind() == reflect.String || v.Kind() == reflect.Slice || v.Kind() == reflect.Map || v.Type() == refGoType || v.Type() == exprGoType) {
 		return ""
 	}
 	if v.Type() == exprGoType {

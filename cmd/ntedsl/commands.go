@@ -146,6 +146,10 @@ func cmdFmt(o *options, stdout, stderr io.Writer) int {
 }
 
 func cmdNodes(o *options, reg *nodes.Registry, stdout, stderr io.Writer) int {
+	if o.markdown {
+		writeReference(stdout, reg)
+		return exitOK
+	}
 	kinds := reg.Kinds()
 	if len(o.args) > 0 {
 		k, ok := reg.Kind(o.args[0])

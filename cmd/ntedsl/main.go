@@ -32,7 +32,7 @@ Usage:
   ntedsl validate FILE  check a study without running it
   ntedsl graph FILE     print the study graph in Graphviz DOT
   ntedsl fmt FILE...    format study files in place (-check: only report)
-  ntedsl nodes [KIND]   list the node kinds and their attributes
+  ntedsl nodes [KIND]   list the node kinds and their attributes (--markdown: as in SPEC.md)
   ntedsl cache ls|gc|clear [FILE]  inspect or prune the cache of a study (or of --cache DIR)
 
 Common flags (before or after FILE):
@@ -63,6 +63,7 @@ type options struct {
 	outDir    string
 	json      bool
 	check     bool
+	markdown  bool
 	olderThan string
 	args      []string
 }
@@ -84,6 +85,7 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, error) 
 	fs.StringVar(&o.outDir, "out", "", "output folder")
 	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.check, "check", false, "fmt: report files that are not formatted, change nothing")
+	fs.BoolVar(&o.markdown, "markdown", false, "nodes: print the reference as Markdown (the generated part of SPEC.md)")
 	fs.StringVar(&o.olderThan, "older-than", "", "cache gc: also remove entries older than this (e.g. 720h)")
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ntedsl/ntedsl/nodes/all"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -163,5 +165,30 @@ func TestNodesAndCache(t *testing.T) {
 	code, out, _ = ntedsl(t, "plan", path)
 	if !strings.Contains(out, "0 cached, 1 will run, 2 pending") {
 		t.Fatalf("plan after clear: %s", out)
+	}
+}
+
+// TestSpecNodeReferenceIsCurrent keeps SPEC.md's node reference equal to what the
+// registry declares (go test ./cmd/ntedsl -update rewrites it).
+func TestSpecNodeReferenceIsCurrent(t *testing.T) {
+	const begin, end = "<!-- BEGIN GENERATED NODE REFERENCE -->\n", "<!-- END GENERATED NODE REFERENCE -->"
+	path := filepath.Join("..", "..", "SPEC.md")
+	spec, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(spec)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatal("SPEC.md lacks the generated node reference markers")
+	}
+	var b bytes.Buffer
+	writeReference(&b, all.Registry())
+	if got := s[i+len(begin) : j]; got != b.String() {
+		if *update {
+			os.WriteFile(path, []byte(s[:i+len(begin)]+b.String()+s[j:]), 0o644)
+			return
+		}
+		t.Fatal("SPEC.md's node reference is out of date: run go test ./cmd/ntedsl -update")
 	}
 }
