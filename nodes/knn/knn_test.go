@@ -250,3 +250,25 @@ func readInts(t *testing.T, path string) []int {
 	}
 	return out
 }
+
+// BenchmarkFitPredict84 is one CV fit of the cv package's scale: 76 training rows of
+// the 84-row set (6 columns), 8 test rows, k = 5.
+func BenchmarkFitPredict84(b *testing.B) {
+	X := mat.NewDense(84, 6, nil)
+	y := make([]float64, 84)
+	for i := range y {
+		for j := 0; j < 6; j++ {
+			X.Set(i, j, math.Sin(0.37*float64((i+1)*(j+1))+0.5*float64(j)))
+		}
+		y[i] = X.At(i, 0)
+	}
+	r, _ := New(DefaultConfig())
+	tr, te := mat.DenseCopyOf(X.Slice(0, 76, 0, 6)), mat.DenseCopyOf(X.Slice(76, 84, 0, 6))
+	for b.Loop() {
+		p, err := r.Fit(context.Background(), tr, y[:76], nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Predict(te)
+	}
+}
