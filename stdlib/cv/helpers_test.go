@@ -114,12 +114,7 @@ func (o oracle) Predict(X *mat.Dense) ([]float64, []float64) {
 	return out, nil
 }
 
-// failing fails (or panics) on the given repetition and fold.
-type failing struct {
-	rep, fold, calls int
-	panics           bool
-}
-
+// funcModel adapts a function to ml.Regressor.
 type funcModel func(ctx context.Context, X *mat.Dense, y []float64, rng *rand.Rand) (ml.Predictor, error)
 
 func (f funcModel) Fit(ctx context.Context, X *mat.Dense, y []float64, rng *rand.Rand) (ml.Predictor, error) {

@@ -15,7 +15,9 @@ type Result struct {
 }
 
 // Series is one arm of one model on one variant: a protocol's out-of-fold predictions
-// scored against one kind of evaluation targets.
+// scored against one kind of evaluation targets. Its slices are read-only: the arms of
+// one protocol share Pred and Var, and Target rows are shared across repetitions and
+// series.
 type Series struct {
 	Variant  string
 	Protocol Protocol

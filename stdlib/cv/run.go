@@ -18,7 +18,7 @@ import (
 // first failure (in task order) of a model or regularizer, with the variant, model,
 // repetition and fold that failed.
 func Run(ctx context.Context, spec Spec) (*Result, error) {
-	if err := spec.validate(); err != nil {
+	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	e := newExec(ctx, &spec)

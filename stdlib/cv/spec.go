@@ -65,6 +65,14 @@ const (
 	// Shrink is the cheap-shrinkage control run through B: y″ = w·y + (1−w)·ŷ(x), where
 	// ŷ is the out-of-fold prediction of Variant.ShrinkToward and w is matched to B's
 	// regularization (Variant.ShrinkMatch). Arms "shrink" (against y″) and "shrink->meas".
+	//
+	// ŷ is out-of-fold (one K-fold over all rows on its own stream) rather than
+	// in-sample because an in-sample ŷ_i contains y_i itself: for kNN with distance
+	// weights ŷ_i = y_i exactly and the control would do nothing, and for any flexible
+	// model it would shrink each target partly toward itself. Like B, the control is
+	// built from all rows: the ŷ_j of a CV training row j was fitted on rows that include
+	// that CV fold's test rows, so "shrink->meas" carries the same kind of leakage as
+	// "B->meas" — which is what makes it B's control.
 	Shrink Protocol = "shrink"
 )
 
@@ -132,7 +140,10 @@ type Spec struct {
 	Progress func(done, total int)
 }
 
-func (s *Spec) validate() error {
+// Validate reports a Spec that Run would reject: missing or repeated keys, variants
+// with different row counts or non-finite values, protocols without what they need, or
+// a fold count outside [2, N].
+func (s *Spec) Validate() error {
 	if len(s.Variants) == 0 {
 		return fmt.Errorf("cv: no data variants to evaluate")
 	}
