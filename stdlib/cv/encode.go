@@ -242,7 +242,7 @@ type jresult struct {
 }
 
 // WriteJSON writes the whole result as one JSON document (format "ntedsl/cv/v1"), keys
-// in a fixed order. SeriesID encodes as {"Variant","Arm","Model"}.
+// in a fixed order, with the same names as the CSV columns.
 func WriteJSON(w io.Writer, res *Result) error {
 	j := jresult{Format: "ntedsl/cv/v1", N: res.N, Folds: res.Folds, Repeats: res.Repeats, Seed: res.Seed,
 		Level: jf(res.Level), FoldOf: res.FoldOf, Series: []jseries{}, Tests: []jtest{}, Diagnostics: []jdiag{}}

@@ -103,7 +103,9 @@ type Summary struct {
 
 // SeriesID names a series.
 type SeriesID struct {
-	Variant, Arm, Model string
+	Variant string `json:"variant"`
+	Arm     string `json:"arm"`
+	Model   string `json:"model"`
 }
 
 // Test is a paired two-sided Wilcoxon signed-rank test (stats.Wilcoxon, scipy 1.10.1
