@@ -464,3 +464,17 @@ func (f *Formula) Composition() materials.Composition {
 	}
 	return c
 }
+
+// ParseComposition parses s and returns its composition, with source (for example
+// "nte.csv row 12") recorded both in the composition, so that later messages about the
+// compound name the row, and in the *Error if s cannot be read.
+func ParseComposition(s, source string) (materials.Composition, error) {
+	f, err := Parse(s)
+	if err != nil {
+		err.(*Error).Source = source
+		return materials.Composition{}, err
+	}
+	c := f.Composition()
+	c.Source = source
+	return c, nil
+}

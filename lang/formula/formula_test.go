@@ -241,3 +241,27 @@ func FuzzParse(f *testing.F) {
 		checkRoundTrip(t, s, fm)
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	for _, s := range []string{"Sc2W3O12", "In(HfMg)0.5Mo3O12", "(KMn)0.75Fe1.25Mo3O12"} {
+		b.Run(s, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Parse(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseComposition(t *testing.T) {
+	c, err := ParseComposition("Sc2(WO4)3", "nte.csv row 4")
+	if err != nil || c.Name() != "Sc2(WO4)3 (nte.csv row 4)" || c.Canonical != "Sc2W3O12" {
+		t.Errorf("got %+v, %v", c, err)
+	}
+	_, err = ParseComposition("Sc2W3O1 2", "nte.csv row 5")
+	want := `nte.csv row 5: formula "Sc2W3O1 2", column 8: white space inside a formula; write "Sc2W3O12"`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}

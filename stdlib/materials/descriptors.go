@@ -337,7 +337,7 @@ func (p *plan) vector(a *Assignment) []Value {
 			}
 			st := stats(ions, vals)
 			for _, s := range p.stats {
-				v := Value{Name: scope + "_" + pr.name + "_" + s, V: st[s]}
+				v := Value{Name: scope + "_" + pr.name + "_" + s, V: st.get(s)}
 				if len(why) > 0 || len(ions) == 0 {
 					v.V, v.Missing, v.Why = math.NaN(), true, why
 				}
@@ -348,8 +348,25 @@ func (p *plan) vector(a *Assignment) []Value {
 	return out
 }
 
+// summary holds every statistic of one scope and property.
+type summary struct{ mean, std, rng, min, max float64 }
+
+func (s summary) get(stat string) float64 {
+	switch stat {
+	case StatMean:
+		return s.mean
+	case StatStd:
+		return s.std
+	case StatRange:
+		return s.rng
+	case StatMin:
+		return s.min
+	}
+	return s.max
+}
+
 // stats returns every statistic of the values of ions, weighted by amount.
-func stats(ions []Ion, vals []float64) map[string]float64 {
+func stats(ions []Ion, vals []float64) summary {
 	var tot, mean float64
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, x := range ions {
@@ -368,7 +385,7 @@ func stats(ions []Ion, vals []float64) map[string]float64 {
 	if len(ions) == 1 {
 		mean, v = vals[0], 0
 	}
-	return map[string]float64{StatMean: mean, StatStd: math.Sqrt(v), StatRange: hi - lo, StatMin: lo, StatMax: hi}
+	return summary{mean: mean, std: math.Sqrt(v), rng: hi - lo, min: lo, max: hi}
 }
 
 // fractions returns frac_<El> for the given symbols.
