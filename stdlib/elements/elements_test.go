@@ -259,3 +259,11 @@ func TestCommonOxidationStates(t *testing.T) {
 		t.Error("Pt2+ is not in the survey")
 	}
 }
+
+func TestCoordinations(t *testing.T) {
+	// The labels of Shannon's Table 1, by coordination number.
+	want := []string{"I", "II", "III", "IIIPY", "IV", "IVPY", "IVSQ", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIV"}
+	if got := Coordinations(); !slices.Equal(got, want) {
+		t.Errorf("Coordinations = %v", got)
+	}
+}

@@ -155,6 +155,37 @@ func ShannonCoordinations(symbol string, charge int) []string {
 	return out
 }
 
+// Coordinations returns every coordination label used in Shannon's table, in order of
+// coordination number: "I", "II", "III", "IIIPY", "IV", "IVPY", "IVSQ", "V", ...
+func Coordinations() []string {
+	type c struct {
+		label string
+		n     int
+	}
+	var all []c
+	for _, s := range allSymbols {
+		for _, x := range shannonBySymbol[s] {
+			if !slices.ContainsFunc(all, func(y c) bool { return y.label == x.Coordination }) {
+				all = append(all, c{x.Coordination, x.CoordinationNumber})
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b c) int {
+		if a.n != b.n {
+			return a.n - b.n
+		}
+		if a.label < b.label {
+			return -1
+		}
+		return 1
+	})
+	out := make([]string, len(all))
+	for i, x := range all {
+		out[i] = x.label
+	}
+	return out
+}
+
 // ShannonCharges returns the oxidation states for which Shannon lists any radius of the
 // element, in increasing order.
 func ShannonCharges(symbol string) []int {

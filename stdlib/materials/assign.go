@@ -185,6 +185,9 @@ func Assign(c Composition, opt AssignOptions) (*Assignment, error) {
 		}
 		if ion.Site != SiteO {
 			if q, ok := opt.States[x.Symbol]; ok {
+				if q <= 0 {
+					return nil, fail(NoStates, "the study gives %s the oxidation state %d; a cation needs a positive state", x.Symbol, q)
+				}
 				ion.Charge, ion.Fixed = q, true
 			} else {
 				if len(elements.CommonOxidationStates(x.Symbol)) == 0 {

@@ -133,6 +133,8 @@ func TestAssignErrors(t *testing.T) {
 			"Sc2W3O12: cannot balance the charge of O12 (24−) with the candidate oxidation states Sc 2+ (given), W 6+/5+/4+ (usual state first); the usual states give 22+; state the oxidation states in the study, or check the formula"},
 		{comp("Pt2W3O12", false, "Pt", 2, "W", 3, "O", 12), AssignOptions{}, NoStates,
 			"Pt2W3O12: Pt has no common cation oxidation state in the element data; state it in the study (for example Pt = 4)"},
+		{sc2w3o12, AssignOptions{States: map[string]int{"Sc": 0}}, NoStates,
+			"Sc2W3O12: the study gives Sc the oxidation state 0; a cation needs a positive state"},
 		{comp("Sc2W3", false, "Sc", 2, "W", 3), AssignOptions{}, NotFramework,
 			"Sc2W3: the A2M3O12 site model needs O as the anion, and the formula has no O"},
 		{comp("Sc2O3", false, "Sc", 2, "O", 3), AssignOptions{}, NotFramework,

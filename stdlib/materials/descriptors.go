@@ -137,7 +137,20 @@ func newPlan(opt DescriptorOptions) (*plan, error) {
 	if p.spin == elements.SpinAny {
 		p.spin = elements.HighSpin
 	}
-	for s, c := range opt.Coordination {
+	switch p.spin {
+	case elements.HighSpin, elements.LowSpin:
+	default:
+		return nil, optionErr("unknown spin %q; use %q or %q", opt.Spin, elements.HighSpin, elements.LowSpin)
+	}
+	known := elements.Coordinations()
+	for _, s := range []Site{SiteA, SiteM, SiteO} { // fixed order: deterministic messages
+		c, ok := opt.Coordination[s]
+		if !ok {
+			continue
+		}
+		if !slices.Contains(known, c) {
+			return nil, optionErr("unknown coordination %q for site %s; Shannon's coordinations are %s", c, s, strings.Join(known, ", "))
+		}
 		p.coord[s] = c
 	}
 	names := opt.Properties

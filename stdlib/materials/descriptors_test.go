@@ -208,6 +208,8 @@ func TestOptionErrors(t *testing.T) {
 		{func(o *DescriptorOptions) { o.Properties = []string{"zeff", "zeff_slater"} }, `property "zeff_slater" is listed twice`},
 		{func(o *DescriptorOptions) { o.Stats = []string{"mean", "median"} }, `unknown stat "median" (did you mean "mean"?); stats are mean, std, range, min, max`},
 		{func(o *DescriptorOptions) { o.Scopes = []string{"B"} }, `unknown scope "B" (did you mean "A"?); scopes are A, M, O, all, compound`},
+		{func(o *DescriptorOptions) { o.Spin = "high" }, `unknown spin "high"; use "HS" or "LS"`},
+		{func(o *DescriptorOptions) { o.Coordination = map[Site]string{SiteM: "4"} }, `unknown coordination "4" for site M; Shannon's coordinations are I, II, III, IIIPY, IV, IVPY, IVSQ, V, VI, VII, VIII, IX, X, XI, XII, XIV`},
 		{func(o *DescriptorOptions) { o.Missing = "drop" }, `unknown missing-value policy "drop"; use "error", "drop_row" or "drop_column"`},
 	} {
 		o := DefaultDescriptorOptions()
