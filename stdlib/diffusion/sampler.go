@@ -1,6 +1,7 @@
 package diffusion
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -71,29 +72,70 @@ func (l Layout) check() {
 // (a cancelled context, a model failure) stops the run and is returned unchanged.
 type EpsFunc func(dst, x []float64, t int) error
 
+// Coupling says how the runs of a truncation sweep (different t*) share their random
+// numbers. Every coupling gives each single run exactly the law of csdi_icr.md §2.3 step 3
+// (a start noise ε ~ N(0, 1) independent of the z_t it then uses); they differ only in how
+// runs at different t* are correlated, which decides how smooth a displacement curve over t*
+// is (csdi_icr.md §2.5).
+type Coupling int
+
+const (
+	// ForwardPath makes the noised starts x_{t*} of one (row, sample) the points of a single
+	// forward-noising path of y: the start noise at t* is built from the fixed ε (used at
+	// t* = T−1) and the fixed z_{T−1}, …, z_{t*+1} by
+	//
+	//	ε_t = ρ_t ε_{t+1} + √(1−ρ_t²) z_{t+1},  ρ_t = √α_{t+1}·√(1−ᾱ_t)/√(1−ᾱ_{t+1}),
+	//
+	// so that √(1−ᾱ_t)·√(1−ρ_t²) = σ_{t+1}: the run from t*+1, after its first reverse step,
+	// carries the same noise σ_{t*+1} z_{t*+1} as the start of the run from t*, and the two
+	// differ only by the denoiser's error, a smooth function of t*. ε_{t*} depends only on
+	// numbers with index > t*, so it is independent of the z_{t*}, …, z_1 the run uses.
+	// This is the default: in the Gaussian oracle test (84 rows × 100 samples, quad to 0.05,
+	// T = 50) the second differences of D(t) are about 6× closer to the exact ones than with
+	// FixedStart.
+	ForwardPath Coupling = iota
+	// FixedStart is the literal reading of csdi_icr.md §2.5: the same initial ε for every t*
+	// and z_t indexed by absolute t. Each extra step of a longer run then injects a fresh
+	// σ_t z_t, which makes second differences over an index grid of step 1 noisy.
+	FixedStart
+)
+
+func (k Coupling) String() string {
+	switch k {
+	case ForwardPath:
+		return "forward-path"
+	case FixedStart:
+		return "fixed-start"
+	}
+	return fmt.Sprintf("Coupling(%d)", int(k))
+}
+
 // CommonNoise holds the common random numbers of a set of reverse-chain runs
-// (csdi_icr.md §2.5): for each (row, sample) an initial ε and a z_t for every absolute step
-// t = 1..T−1, fixed whatever the truncation step t*. Runs that differ only in t* then share
-// their randomness, and a displacement curve over t* is smooth. z_0 does not exist: the
-// sampler adds no noise at t = 0.
+// (csdi_icr.md §2.5): for each (row, sample) one ε and a z_t for every absolute step
+// t = 1..T−1, fixed whatever the truncation step t*, and the Coupling that derives each run's
+// start noise from them. z_0 does not exist: the sampler adds no noise at t = 0.
 type CommonNoise struct {
-	layout Layout
-	steps  int
-	eps    []float64 // Layout.Len()
-	z      []float64 // (steps−1)·Layout.Len(); z_t is z[(t−1)·n : t·n]
+	layout   Layout
+	steps    int
+	coupling Coupling
+	eps      []float64 // Layout.Len()
+	z        []float64 // (steps−1)·Layout.Len(); z_t is z[(t−1)·n : t·n]
 }
 
 // NewCommonNoise draws the common random numbers for T steps and layout l from rng,
 // in this order: for each row, for each sample, the Dim values of ε, then the Dim values
 // of z_1, z_2, …, z_{T−1}. A (row, sample)'s numbers therefore do not depend on how many
-// rows follow it. It panics if T < 1 or l has a zero size.
-func NewCommonNoise(l Layout, T int, rng *rand.Rand) *CommonNoise {
+// rows follow it. It panics if T < 1, l has a zero size or coupling is unknown.
+func NewCommonNoise(l Layout, T int, coupling Coupling, rng *rand.Rand) *CommonNoise {
 	l.check()
 	if T < 1 {
 		panic("diffusion: NewCommonNoise: T < 1")
 	}
+	if coupling != ForwardPath && coupling != FixedStart {
+		panic("diffusion: NewCommonNoise: unknown Coupling")
+	}
 	n := l.Len()
-	c := &CommonNoise{layout: l, steps: T, eps: make([]float64, n), z: make([]float64, (T-1)*n)}
+	c := &CommonNoise{layout: l, steps: T, coupling: coupling, eps: make([]float64, n), z: make([]float64, (T-1)*n)}
 	for i := 0; i < l.Rows*l.Samples; i++ {
 		off := i * l.Dim
 		for d := 0; d < l.Dim; d++ {
@@ -109,13 +151,43 @@ func NewCommonNoise(l Layout, T int, rng *rand.Rand) *CommonNoise {
 	return c
 }
 
+// Coupling returns the coupling of the noise.
+func (c *CommonNoise) Coupling() Coupling { return c.coupling }
+
+// StartEps sets dst (length Layout.Len()) to the start noise of a run from tStar under the
+// noise's coupling and schedule s: Eps() itself for FixedStart or tStar = T−1, else the
+// ForwardPath recursion. It panics if s has another number of steps, tStar is outside
+// [0, T−1] or dst has the wrong length.
+func (c *CommonNoise) StartEps(dst []float64, s *Schedule, tStar int) {
+	s.checkNoise(c)
+	if tStar < 0 || tStar >= c.steps {
+		panic("diffusion: StartEps: tStar outside [0, T−1]")
+	}
+	if len(dst) != c.layout.Len() {
+		panic("diffusion: StartEps: len(dst) != Layout.Len()")
+	}
+	copy(dst, c.eps)
+	if c.coupling == FixedStart {
+		return
+	}
+	for t := c.steps - 2; t >= tStar; t-- {
+		rho := math.Sqrt(1-s.beta[t+1]) * s.sqrtOneMAbar[t] / s.sqrtOneMAbar[t+1]
+		// √(1−ρ²) = √(β_{t+1}/(1−ᾱ_{t+1})), without the cancellation of 1−ρ².
+		cz := math.Sqrt(s.beta[t+1]) / s.sqrtOneMAbar[t+1]
+		zt := c.Z(t + 1)
+		for k := range dst {
+			dst[k] = rho*dst[k] + cz*zt[k]
+		}
+	}
+}
+
 // Layout returns the layout the noise was drawn for.
 func (c *CommonNoise) Layout() Layout { return c.layout }
 
 // Steps returns the number of steps T the noise was drawn for.
 func (c *CommonNoise) Steps() int { return c.steps }
 
-// Eps returns the initial noise ε (a view; do not modify).
+// Eps returns the drawn ε (a view; do not modify): the start noise of a run from T−1.
 func (c *CommonNoise) Eps() []float64 { return c.eps }
 
 // Z returns z_t for 1 ≤ t ≤ T−1 (a view; do not modify). It panics for other t.
@@ -151,7 +223,8 @@ func (s *Schedule) Full(dst []float64, noise *CommonNoise, eps EpsFunc) error {
 //
 //	x_{t*} = √ᾱ_{t*}·y_i + √(1−ᾱ_{t*})·ε
 //
-// with ε from noise, then takes reverse steps t = t*, …, 0 with z_t from noise. y holds the
+// with ε = noise.StartEps(…, tStar) (ε itself under FixedStart), then takes reverse steps
+// t = t*, …, 0 with z_t from noise. y holds the
 // nominal values laid out [row][dim] (length Layout.RowLen()); dst receives the final states
 // (length Layout.Len()). If noised is non-nil it receives the starting states x_{t*} (the
 // "noised values", length Layout.Len()). It panics on wrong lengths, tStar outside [0, T−1]
@@ -165,13 +238,15 @@ func (s *Schedule) Truncated(dst, noised, y []float64, tStar int, noise *CommonN
 	if tStar < 0 || tStar >= s.T() {
 		panic("diffusion: Truncated: tStar outside [0, T−1]")
 	}
+	eps0 := make([]float64, l.Len())
+	noise.StartEps(eps0, s, tStar)
 	a, b := s.sqrtAbar[tStar], s.sqrtOneMAbar[tStar]
 	for i := 0; i < l.Rows; i++ {
 		yi := y[i*l.Dim : (i+1)*l.Dim]
 		for smp := 0; smp < l.Samples; smp++ {
 			off := (i*l.Samples + smp) * l.Dim
 			for d, v := range yi {
-				dst[off+d] = a*v + b*noise.eps[off+d]
+				dst[off+d] = a*v + b*eps0[off+d]
 			}
 		}
 	}
