@@ -11,8 +11,11 @@
 //     (β_t = ω·√(u−u²)) and FromFunc for user formulas.
 //   - The sampler: the forward marginal, one reverse step of CSDI's ancestral sampler
 //     (Schedule.ReverseStep), and the full and truncated (ICR) reverse chains driven by an
-//     ε̂ callback with common random numbers (CommonNoise), plus the lower-median aggregation
-//     over samples used by CSDI.
+//     ε̂ callback (EpsFunc) with common random numbers (CommonNoise), plus the lower-median
+//     aggregation over samples used by CSDI. The default ForwardPath coupling puts the noised
+//     starts of all truncation steps of one (row, sample) on one forward-noising path, which
+//     makes displacement curves over t* far smoother than reusing one start ε (FixedStart,
+//     the literal reading of csdi_icr.md §2.5); each single run has the specified law either way.
 //   - A Gaussian ground truth: the Bayes-optimal ε-predictor for a conditional law N(m, S),
 //     the exact affine propagation of the oracle sampler's mean, variance and y-gain, the ICR
 //     shrinkage weight w_t and the Bayes ε-loss, against which the sampler and trained models

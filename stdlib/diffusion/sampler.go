@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Forward sets dst to the forward marginal x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·eps (csdi_icr.md §1.3).
@@ -295,7 +295,7 @@ func LowerMedian(dst, x []float64, l Layout) {
 				dst[i*l.Dim+d] = math.NaN()
 				continue
 			}
-			sort.Float64s(buf)
+			slices.Sort(buf)
 			dst[i*l.Dim+d] = buf[(l.Samples-1)/2]
 		}
 	}
