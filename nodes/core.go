@@ -4,4 +4,7 @@ package nodes
 func RegisterCore(r *Registry) {
 	registerDataset(r)
 	registerTable(r)
+	registerEvaluate(r)
+	registerPredict(r)
+	registerDescriptor(r)
 }

@@ -9,11 +9,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/stdlib/datasets"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 )
 
@@ -36,12 +36,6 @@ func (c *datasetConfig) Validate() error {
 	}
 	return nil
 }
-
-// Builtin data sets: name → (CSV bytes, provenance). Filled by the packages that embed them.
-var builtinData = map[string]func() ([]byte, error){}
-
-// RegisterBuiltinData makes a CSV data set available to dataset blocks as builtin:NAME.
-func RegisterBuiltinData(name string, open func() ([]byte, error)) { builtinData[name] = open }
 
 func registerDataset(r *Registry) {
 	Register(r, Def[datasetConfig]{
@@ -77,18 +71,12 @@ func registerDataset(r *Registry) {
 }
 
 func readSource(c *Context, src string) ([]byte, string, error) {
-	if name, ok := strings.CutPrefix(src, "builtin:"); ok {
-		open, ok := builtinData[name]
-		if !ok {
-			var names []string
-			for n := range builtinData {
-				names = append(names, "builtin:"+n)
-			}
-			sort.Strings(names)
-			return nil, "", c.AttrError("source", "Unknown built-in data set", didYouMean(fmt.Sprintf("There is no built-in data set %q. Available: %s.", src, strings.Join(names, ", ")), "builtin:"+name, names))
+	if datasets.IsBuiltin(src) {
+		data, _, err := datasets.Open(src)
+		if err != nil {
+			return nil, "", c.AttrError("source", "Unknown built-in data set", didYouMean(err.Error(), src, datasets.Names()))
 		}
-		data, err := open()
-		return data, src, err
+		return data, src, nil
 	}
 	path := src
 	if !filepath.IsAbs(path) {

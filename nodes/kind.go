@@ -46,6 +46,11 @@ type Kind struct {
 	// seed then enters the cache key. Unseeded kinds are keyed without it, so renaming
 	// such a node keeps its cache entry.
 	Seeded bool
+	// StudySeeded kinds draw random numbers from streams derived from the study seed
+	// alone (Context.StudySeed), not from the instance address — evaluate does, so every
+	// evaluation of a study uses the same folds and comparisons between them are paired.
+	// The study seed then enters the cache key.
+	StudySeeded bool
 	// Volatile kinds are cheap and always recomputed instead of cached (model specs).
 	Volatile bool
 	run      func(*Context, any) (Value, error)
@@ -56,14 +61,15 @@ func (k *Kind) Run(c *Context, cfg any) (Value, error) { return k.run(c, cfg) }
 
 // Def declares a kind with configuration type C.
 type Def[C any] struct {
-	Name     string
-	Doc      string
-	Version  int
-	Output   string
-	Defaults C
-	Seeded   bool
-	Volatile bool
-	Run      func(c *Context, cfg *C) (Value, error)
+	Name        string
+	Doc         string
+	Version     int
+	Output      string
+	Defaults    C
+	Seeded      bool
+	StudySeeded bool
+	Volatile    bool
+	Run         func(c *Context, cfg *C) (Value, error)
 }
 
 // Registry holds the node kinds and value decoders of an engine.
@@ -90,7 +96,7 @@ func Register[C any](r *Registry, d Def[C]) *Kind {
 	}
 	k := &Kind{
 		Name: d.Name, Doc: d.Doc, Version: d.Version, Output: d.Output,
-		Schema: lang.SchemaOf(d.Defaults), Seeded: d.Seeded, Volatile: d.Volatile,
+		Schema: lang.SchemaOf(d.Defaults), Seeded: d.Seeded, StudySeeded: d.StudySeeded, Volatile: d.Volatile,
 	}
 	run := d.Run
 	k.run = func(c *Context, cfg any) (Value, error) { return run(c, cfg.(*C)) }

@@ -79,6 +79,8 @@ func keyOf(st *lang.Study, inst *lang.Instance, k *nodes.Kind, digests map[strin
 	p := preimage{Schema: KeySchema, Kind: k.Name, Version: k.Version, Config: cfg}
 	if k.Seeded {
 		p.Seed = fmt.Sprintf("%016x", nodes.NodeSeed(st.Seed, inst.Addr))
+	}
+	if k.Seeded || k.StudySeeded {
 		p.StudySeed = fmt.Sprint(st.Seed)
 	}
 	b, err := json.Marshal(p)

@@ -4,11 +4,15 @@ package all
 
 import (
 	"github.com/ntedsl/ntedsl/nodes"
+	"github.com/ntedsl/ntedsl/nodes/knn"
+	"github.com/ntedsl/ntedsl/nodes/ridge"
 )
 
 // Registry returns a registry holding every built-in node kind.
 func Registry() *nodes.Registry {
 	r := nodes.NewRegistry()
 	nodes.RegisterCore(r)
+	ridge.Register(r)
+	knn.Register(r)
 	return r
 }

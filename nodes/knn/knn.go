@@ -29,12 +29,12 @@ import (
 // Config is a kNN model's configuration.
 type Config struct {
 	// K is the number of neighbours (sklearn's n_neighbors, default 5).
-	K int `hcl:"k,optional"`
+	K int `attr:"k" doc:"Number of neighbours."`
 	// Weights is "uniform" (default) or "distance".
-	Weights string `hcl:"weights,optional"`
+	Weights string `attr:"weights" enum:"uniform,distance" doc:"uniform: plain mean of the neighbours; distance: weighted by 1/distance."`
 	// Standardize z-scores the inputs on the training rows (default true); false uses
 	// raw Euclidean distance.
-	Standardize bool `hcl:"standardize,optional"`
+	Standardize bool `attr:"standardize" doc:"z-score the inputs on the training rows (Euclidean distance on z-scores)."`
 }
 
 // DefaultConfig returns k = 5, uniform weights, z-scored inputs (sklearn's defaults

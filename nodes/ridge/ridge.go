@@ -27,9 +27,9 @@ import (
 // Config is a ridge model's configuration.
 type Config struct {
 	// Alpha is the L2 penalty α ≥ 0 on the coefficients (sklearn's alpha, default 1).
-	Alpha float64 `hcl:"alpha,optional"`
+	Alpha float64 `attr:"alpha" doc:"L2 penalty α ≥ 0 on the coefficients (sklearn alpha); 0 is ordinary least squares."`
 	// Standardize z-scores the inputs on the training rows before fitting (default true).
-	Standardize bool `hcl:"standardize,optional"`
+	Standardize bool `attr:"standardize" doc:"z-score the inputs on the training rows before fitting."`
 }
 
 // DefaultConfig returns α = 1 on z-scored inputs.

@@ -1,0 +1,195 @@
+package nodes
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"sort"
+
+	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/stdlib/cv"
+	"github.com/ntedsl/ntedsl/stdlib/table"
+)
+
+type evaluateConfig struct {
+	Data      lang.Ref            `attr:"data" accepts:"table" doc:"The table to cross-validate (its target column is predicted). Give data or variants."`
+	Variants  map[string]lang.Ref `attr:"variants" accepts:"table" doc:"Several tables with the same rows (e.g. descriptor sets), evaluated on the same folds so comparisons are paired; keys label them."`
+	Models    []lang.Ref          `attr:"models,required" accepts:"model" key:"addr" doc:"The regressors to evaluate, e.g. [boost.xgb, pbp.pbp]; labelled by block name."`
+	Features  []string            `attr:"features" doc:"Feature columns; default every numeric column except the target."`
+	Folds     int                 `attr:"folds" doc:"K of the K-fold split (scikit-learn KFold: the first N mod K folds are one larger)."`
+	Repeats   int                 `attr:"repeats" doc:"Repetitions, each with its own permutation of the rows (the preprint used 100)."`
+	Interval  float64             `attr:"interval" doc:"Level of the central predictive interval whose coverage is reported for models with a predictive variance."`
+	FoldTests bool                `attr:"fold_tests" doc:"Also run Wilcoxon tests over the repeats × folds per-fold RMSEs."`
+}
+
+func (c *evaluateConfig) Validate() error {
+	var errs lang.AttrErrors
+	if (c.Data.Addr == "") == (len(c.Variants) == 0) {
+		errs = append(errs, &lang.AttrError{Attr: "data", Summary: "give either data or variants", Detail: "An evaluate block cross-validates one table (data = ...) or several paired tables (variants = { name = ... }), not both and not neither."})
+	}
+	if c.Folds < 2 {
+		errs = append(errs, &lang.AttrError{Attr: "folds", Summary: fmt.Sprintf("%d folds", c.Folds), Detail: "K-fold cross-validation needs at least 2 folds."})
+	}
+	if c.Repeats < 1 {
+		errs = append(errs, &lang.AttrError{Attr: "repeats", Summary: fmt.Sprintf("%d repeats", c.Repeats), Detail: "At least one repetition is needed."})
+	}
+	if !(c.Interval > 0 && c.Interval < 1) {
+		errs = append(errs, &lang.AttrError{Attr: "interval", Summary: fmt.Sprintf("level %v", c.Interval), Detail: "The interval level is a probability strictly between 0 and 1, e.g. 0.9."})
+	}
+	seen := map[string]bool{}
+	for _, m := range c.Models {
+		if seen[m.Addr] {
+			errs = append(errs, &lang.AttrError{Attr: "models", Summary: m.Addr + " is listed twice"})
+		}
+		seen[m.Addr] = true
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Evaluation is the value of an evaluate node: the cross-validation result.
+type Evaluation struct {
+	Result *cv.Result
+}
+
+func init() {
+	gob.Register(cv.Protocol(""))
+}
+
+// TypeName implements Value.
+func (e *Evaluation) TypeName() string { return "evaluation" }
+
+// MarshalBinary implements Value with gob: the result holds no maps, so the encoding is
+// deterministic, and float64 values keep their bits.
+func (e *Evaluation) MarshalBinary() ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(e.Result); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func decodeEvaluation(data []byte) (Value, error) {
+	var r cv.Result
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&r); err != nil {
+		return nil, err
+	}
+	return &Evaluation{Result: &r}, nil
+}
+
+// Summary is the preprint's Table 1 layout: variant × model with R² ± SD, RMSE ± SD, p.
+func (e *Evaluation) Summary() string {
+	var b bytes.Buffer
+	if err := cv.WriteTable(&b, e.Result); err != nil {
+		return err.Error()
+	}
+	return b.String()
+}
+
+// Artifacts writes the summary, per-repetition metrics, out-of-fold predictions, paired
+// tests and regularization diagnostics as CSV, everything as JSON, and the text table.
+func (e *Evaluation) Artifacts() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	writers := map[string]func(*bytes.Buffer) error{
+		".csv":             func(b *bytes.Buffer) error { return cv.WriteSummaryCSV(b, e.Result) },
+		"_reps.csv":        func(b *bytes.Buffer) error { return cv.WriteRepsCSV(b, e.Result) },
+		"_predictions.csv": func(b *bytes.Buffer) error { return cv.WritePredictionsCSV(b, e.Result) },
+		"_tests.csv":       func(b *bytes.Buffer) error { return cv.WriteTestsCSV(b, e.Result) },
+		".json":            func(b *bytes.Buffer) error { return cv.WriteJSON(b, e.Result) },
+		".txt":             func(b *bytes.Buffer) error { return cv.WriteTable(b, e.Result) },
+	}
+	if len(e.Result.Diagnostics) > 0 {
+		writers["_diagnostics.csv"] = func(b *bytes.Buffer) error { return cv.WriteDiagnosticsCSV(b, e.Result) }
+	}
+	for suffix, w := range writers {
+		var b bytes.Buffer
+		if err := w(&b); err != nil {
+			return nil, err
+		}
+		out[suffix] = b.Bytes()
+	}
+	return out, nil
+}
+
+func registerEvaluate(r *Registry) {
+	r.RegisterValue("evaluation", decodeEvaluation)
+	Register(r, Def[evaluateConfig]{
+		Name: "evaluate",
+		Doc: "Repeated K-fold cross-validation of regressors on one or more paired tables: per repetition R², RMSE, MAE, " +
+			"Pearson r and its p-value (and NLL and interval coverage for models with a predictive variance); means with SD " +
+			"and standard error; metrics of the predictions averaged over repetitions; paired Wilcoxon tests. Folds come from " +
+			"the study seed, so every evaluate node of a study uses the same folds.",
+		Version:     1,
+		Output:      "evaluation",
+		StudySeeded: true,
+		Defaults:    evaluateConfig{Folds: 10, Repeats: 10, Interval: 0.9},
+		Run:         runEvaluate,
+	})
+}
+
+func runEvaluate(c *Context, cfg *evaluateConfig) (Value, error) {
+	models, err := c.Models(cfg.Models)
+	if err != nil {
+		return nil, err
+	}
+	spec := cv.Spec{
+		Folds:     cfg.Folds,
+		Repeats:   cfg.Repeats,
+		Seed:      DeriveSeed(c.StudySeed, "evaluate/folds"),
+		Level:     cfg.Interval,
+		FoldTests: cfg.FoldTests,
+		Runner:    cv.Runner(c.Parallel),
+		Progress:  c.Progress,
+	}
+	for i, m := range models {
+		spec.Models = append(spec.Models, cv.Model{Key: modelLabel(cfg.Models[i].Addr), Regressor: m.Regressor})
+	}
+	variants := cfg.Variants
+	if cfg.Data.Addr != "" {
+		variants = map[string]lang.Ref{modelLabel(cfg.Data.Addr): cfg.Data}
+	}
+	keys := make([]string, 0, len(variants))
+	for k := range variants {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var ids []string
+	for _, k := range keys {
+		ref := variants[k]
+		t, err := c.Table(ref)
+		if err != nil {
+			return nil, err
+		}
+		if ids != nil && !sameIDs(ids, t) {
+			return nil, c.AttrError("variants", "Variants have different rows", fmt.Sprintf("Paired evaluation needs the same rows in every variant; %s differs from %s.", ref.Addr, variants[keys[0]].Addr))
+		}
+		ids = t.IDs
+		X, y, _, err := learningData(c, ref, t, cfg.Features, true)
+		if err != nil {
+			return nil, err
+		}
+		if t.NumRows() < cfg.Folds {
+			return nil, c.AttrError("folds", "More folds than rows", fmt.Sprintf("%s has %d rows, fewer than the %d folds.", ref.Addr, t.NumRows(), cfg.Folds))
+		}
+		spec.Variants = append(spec.Variants, cv.Variant{Key: k, X: X, Y: y})
+	}
+	res, err := cv.Run(c, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluation{Result: res}, nil
+}
+
+func sameIDs(ids []string, t *table.Table) bool {
+	if len(ids) != len(t.IDs) {
+		return false
+	}
+	for i := range ids {
+		if ids[i] != t.IDs[i] {
+			return false
+		}
+	}
+	return true
+}
