@@ -332,6 +332,8 @@ func describeConvErr(err error, v cty.Value) string {
 func validationDiags(err error, kind string, attrs map[string]attrInput, blockRange hcl.Range) hcl.Diagnostics {
 	var list AttrErrors
 	switch e := err.(type) {
+	case hcl.Diagnostics:
+		return e
 	case *AttrError:
 		list = AttrErrors{e}
 	case AttrErrors:

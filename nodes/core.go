@@ -7,4 +7,5 @@ func RegisterCore(r *Registry) {
 	registerEvaluate(r)
 	registerPredict(r)
 	registerDescriptor(r)
+	registerSchedule(r)
 }

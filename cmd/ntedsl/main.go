@@ -34,6 +34,11 @@ Usage:
   ntedsl fmt FILE...    format study files in place (-check: only report)
   ntedsl nodes [KIND]   list the node kinds and their attributes (--markdown: as in SPEC.md)
   ntedsl cache ls|gc|clear [FILE]  inspect or prune the cache of a study (or of --cache DIR)
+  ntedsl describe FORMULA  composition, oxidation states, sites and descriptors of one compound
+                        (-m-site W,Mo,Cr  -states Fe=2  -oxygen-deficiency)
+  ntedsl schedule       print a noise schedule (-kind power|cosine|midcourse -steps 50 -power 0.5
+                        -beta-start 1e-4 -beta-end 0.05 -omega 0.005, or -beta "formula in u,t,T";
+                        -svg FILE to plot it)
 
 Common flags (before or after FILE):
   -var NAME=VALUE   set a variable (repeatable)     -var-file FILE  read variables from a file
@@ -56,14 +61,22 @@ const (
 )
 
 type options struct {
-	vars      multiFlag
-	varFiles  multiFlag
-	jobs      int
-	cacheDir  string
-	outDir    string
-	json      bool
-	check     bool
-	markdown  bool
+	vars     multiFlag
+	varFiles multiFlag
+	jobs     int
+	cacheDir string
+	outDir   string
+	json     bool
+	check    bool
+	markdown bool
+	// describe
+	mSite            string
+	states           string
+	oxygenDeficiency bool
+	// schedule
+	sched     nodes.ScheduleConfig
+	betaExpr  string
+	svg       string
 	olderThan string
 	args      []string
 }
@@ -87,6 +100,18 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, error) 
 	fs.BoolVar(&o.check, "check", false, "fmt: report files that are not formatted, change nothing")
 	fs.BoolVar(&o.markdown, "markdown", false, "nodes: print the reference as Markdown (the generated part of SPEC.md)")
 	fs.StringVar(&o.olderThan, "older-than", "", "cache gc: also remove entries older than this (e.g. 720h)")
+	fs.StringVar(&o.mSite, "m-site", "", "describe: M-site elements, comma-separated (default W,Mo,V,P,S)")
+	fs.StringVar(&o.states, "states", "", "describe: fixed oxidation states, e.g. Fe=2,Mn=2")
+	fs.BoolVar(&o.oxygenDeficiency, "oxygen-deficiency", false, "describe: let O12-d formulas balance with 0 ≤ δ ≤ 1")
+	d := nodes.DefaultSchedule
+	fs.StringVar(&o.sched.Kind, "kind", d.Kind, "schedule: power, cosine or midcourse")
+	fs.IntVar(&o.sched.Steps, "steps", d.Steps, "schedule: number of steps T")
+	fs.Float64Var(&o.sched.Power, "power", d.Power, "schedule: exponent p of the power schedule (0.5 = quad, 1 = linear)")
+	fs.Float64Var(&o.sched.BetaStart, "beta-start", d.BetaStart, "schedule: β_0")
+	fs.Float64Var(&o.sched.BetaEnd, "beta-end", d.BetaEnd, "schedule: β_{T−1}")
+	fs.Float64Var(&o.sched.Omega, "omega", d.Omega, "schedule: ω of the mid-course schedule")
+	fs.StringVar(&o.betaExpr, "beta", "", "schedule: expr-lang formula for β_t in u, t, T")
+	fs.StringVar(&o.svg, "svg", "", "schedule: also write a figure to this SVG file")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
@@ -140,11 +165,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdFmt(o, stdout, stderr)
 	case "nodes":
 		return cmdNodes(o, reg, stdout, stderr)
+	case "describe":
+		return cmdDescribe(o, stdout, stderr)
+	case "schedule":
+		return cmdSchedule(o, stdout, stderr)
 	case "cache":
 		return cmdCache(o, reg, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "ntedsl: unknown command %q", cmd)
-	if s := lang.Suggest(cmd, []string{"run", "plan", "validate", "graph", "fmt", "nodes", "cache", "help"}); s != "" {
+	if s := lang.Suggest(cmd, []string{"run", "plan", "validate", "graph", "fmt", "nodes", "cache", "describe", "schedule", "help"}); s != "" {
 		fmt.Fprintf(stderr, "; did you mean %q?", s)
 	}
 	fmt.Fprintln(stderr)

@@ -192,3 +192,32 @@ func TestSpecNodeReferenceIsCurrent(t *testing.T) {
 		t.Fatal("SPEC.md's node reference is out of date: run go test ./cmd/ntedsl -update")
 	}
 }
+
+func TestDescribeAndSchedule(t *testing.T) {
+	code, out, _ := ntedsl(t, "describe", "Sc2(WO4)3")
+	if code != 0 || !strings.Contains(out, "Sc3+") || !strings.Contains(out, "W6+") || !strings.Contains(out, "A_shannon_radius_mean     0.745") {
+		t.Fatalf("describe: %d\n%s", code, out)
+	}
+	code, _, errs := ntedsl(t, "describe", "Sc2(WO4)3x")
+	if code != exitUsage || !strings.Contains(errs, "column 10") {
+		t.Fatalf("describe bad token: %d %s", code, errs)
+	}
+	code, _, errs = ntedsl(t, "describe", "Zr2S0.9P2O12-d")
+	if code != exitFailed || !strings.Contains(errs, "Zr2S0.9P2O12-d") {
+		t.Fatalf("describe unbalanceable: %d %s", code, errs)
+	}
+	if code, out, _ = ntedsl(t, "describe", "Zr2S0.9P2O12-d", "-oxygen-deficiency"); code != 0 {
+		t.Fatalf("describe with oxygen deficiency: %d %s", code, out)
+	}
+	svg := filepath.Join(t.TempDir(), "s.svg")
+	code, out, _ = ntedsl(t, "schedule", "-beta-end", "0.05", "-svg", svg)
+	if code != 0 || !strings.Contains(out, "ᾱ_{T−1} = 0.4091") {
+		t.Fatalf("schedule: %s", out)
+	}
+	if b, err := os.ReadFile(svg); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
+		t.Fatal("no figure")
+	}
+	if code, _, errs = ntedsl(t, "schedule", "-beta-end", "1.5"); code != exitUsage || !strings.Contains(errs, "beta_end") {
+		t.Fatalf("schedule error: %s", errs)
+	}
+}
