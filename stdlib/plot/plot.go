@@ -26,8 +26,8 @@ type Chart struct {
 	Title, XLabel, YLabel string
 	LogY                  bool
 	Series                []Series
-	Width, Height         int     // pixels; 0 means 640 × 400
-	Diagonal              bool    // draw y = x (for predicted-vs-measured plots)
+	Width, Height         int      // pixels; 0 means 640 × 400
+	Diagonal              bool     // draw y = x (for predicted-vs-measured plots)
 	HLine                 *float64 // optional horizontal reference line
 }
 
