@@ -166,6 +166,8 @@ type Context struct {
 	Parallel func(n int, task func(i int) error) error
 	Progress func(done, total int)
 	Warn     func(msg string)
+	// MemoFunc backs Memo; the runtime sets it.
+	MemoFunc func(key []byte, compute func() (Value, error)) (Value, error)
 }
 
 // NodeSeed derives the seed of a node instance from the study seed and the instance
@@ -204,13 +206,42 @@ func (c *Context) Input(r lang.Ref) Value {
 	return v
 }
 
+// Tabular is implemented by every value that is (also) a table: tables themselves, and
+// richer values such as a regularized table that also carries how it was regularized.
+// Kinds whose Output is "table" produce Tabular values.
+type Tabular interface {
+	AsTable() *table.Table
+}
+
+// Conforms reports whether v satisfies the output type a kind declares: "table" is any
+// Tabular value; other types must match by name.
+func Conforms(v Value, output string) bool {
+	if output == "table" {
+		_, ok := v.(Tabular)
+		return ok
+	}
+	return v.TypeName() == output
+}
+
 // Table returns a referenced table.
 func (c *Context) Table(r lang.Ref) (*table.Table, error) {
-	t, ok := c.Input(r).(*table.Table)
+	t, ok := c.Input(r).(Tabular)
 	if !ok {
 		return nil, fmt.Errorf("%s does not produce a table", r.Addr)
 	}
-	return t, nil
+	return t.AsTable(), nil
+}
+
+// Memo returns the value of a sub-computation of this node — e.g. a trained model that
+// several configurations share — from the cache when an earlier run stored it under the
+// same key, and otherwise computes and stores it. key must identify everything compute
+// depends on (the calling kind's version is added); the value's type must have a decoder.
+// Without a cache (tests), compute simply runs.
+func (c *Context) Memo(key []byte, compute func() (Value, error)) (Value, error) {
+	if c.MemoFunc == nil {
+		return compute()
+	}
+	return c.MemoFunc(key, compute)
 }
 
 // Diagnostics is an error carrying HCL diagnostics, so failures that belong to a place in

@@ -370,7 +370,7 @@ func (rs *runState) execute(in *lang.Instance, inputs map[string]nodes.Value, di
 	t0 := time.Now()
 	rs.emit(Event{Kind: NodeStart, Addr: in.Addr})
 	v, err := rs.compute(in, kind, inputs)
-	if err == nil && v.TypeName() != kind.Output {
+	if err == nil && !nodes.Conforms(v, kind.Output) {
 		err = fmt.Errorf("internal error: %s produced a %s, but its kind declares %s", in.Addr, v.TypeName(), kind.Output)
 	}
 	var data []byte
@@ -428,7 +428,10 @@ func (rs *runState) compute(in *lang.Instance, kind *nodes.Kind, inputs map[stri
 			return rs.parallel(ctx, n, task)
 		},
 		Progress: func(done, total int) { rs.emit(Event{Kind: NodeProgress, Addr: in.Addr, Done: done, Total: total}) },
-		Warn:     func(msg string) { rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: msg}) },
+		MemoFunc: func(key []byte, compute func() (nodes.Value, error)) (nodes.Value, error) {
+			return rs.memo(in, kind, key, compute)
+		},
+		Warn: func(msg string) { rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: msg}) },
 	}
 	return kind.Run(c, in.Config)
 }
@@ -482,4 +485,48 @@ func (rs *runState) writeArtifacts(addr string, v nodes.Value) error {
 		rs.mu.Unlock()
 	}
 	return nil
+}
+
+// memo serves a node's sub-computation from the cache, keyed by the kind, its version and
+// the node's own key bytes; concurrent requests for one key compute once.
+func (rs *runState) memo(in *lang.Instance, kind *nodes.Kind, key []byte, compute func() (nodes.Value, error)) (nodes.Value, error) {
+	p, _ := json.Marshal(struct {
+		Schema  string `json:"schema"`
+		Kind    string `json:"kind"`
+		Version int    `json:"version"`
+		Memo    string `json:"memo"`
+	}{KeySchema + "/memo", kind.Name, kind.Version, string(key)})
+	k := Digest("key", p)
+	rs.mu.Lock()
+	f, inFlight := rs.flights[k]
+	if !inFlight {
+		f = &flight{done: make(chan struct{})}
+		rs.flights[k] = f
+	}
+	rs.mu.Unlock()
+	if inFlight {
+		<-f.done
+		return f.value, f.err
+	}
+	defer close(f.done)
+	if v, _, ok := rs.e.Cache.Lookup(k); ok {
+		f.value = v
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		f.err = err
+		return nil, err
+	}
+	data, err := v.MarshalBinary()
+	if err != nil {
+		f.err = err
+		return nil, err
+	}
+	rec := Record{Key: k, Preimage: p, Type: v.TypeName(), Digest: Digest(v.TypeName(), data), Size: len(data), Addr: in.Addr + " (memo)", Created: time.Now().UTC().Format(time.RFC3339)}
+	if err := rs.e.Cache.Put(rec, v, data); err != nil {
+		rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: "could not store a memoized result: " + err.Error()})
+	}
+	f.value = v
+	return v, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/nodes"
+	"github.com/ntedsl/ntedsl/stdlib/table"
 )
 
 const chainStudy = `
@@ -375,5 +376,33 @@ func TestPlanSaysWhy(t *testing.T) {
 		if p.Addr == "sum.ab" && (p.Status != "cached") {
 			t.Errorf("sum.ab with the old inputs should be cached, got %s %v", p.Status, p.Reasons)
 		}
+	}
+}
+
+func TestMemoizedSubComputationSurvivesUnrelatedEdits(t *testing.T) {
+	dir := t.TempDir()
+	reg, cnt := testRegistry(nil)
+	run := func(src string) *Result {
+		e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), "", 2)
+		res, err := e.Run(context.Background(), loadStudy(t, reg, dir, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	run("memo \"a\" {\n heavy = 3\n light = 1\n}\nmemo \"b\" {\n heavy = 3\n light = 2\n}\n")
+	if cnt.n["heavy"] != 1 {
+		t.Fatalf("two nodes sharing a memo key computed it %d times", cnt.n["heavy"])
+	}
+	res := run("memo \"a\" {\n heavy = 3\n light = 5\n}\n")
+	if cnt.n["heavy"] != 1 || cnt.n["memo.a"] != 2 {
+		t.Fatalf("editing only the light part recomputed the memo: %v", cnt.n)
+	}
+	if got := res.Values["memo.a"].(*table.Table).Cols[0].Num[0]; got != 35 {
+		t.Fatalf("value %v", got)
+	}
+	run("memo \"a\" {\n heavy = 4\n light = 5\n}\n")
+	if cnt.n["heavy"] != 2 {
+		t.Fatalf("changing the memo key did not recompute it")
 	}
 }

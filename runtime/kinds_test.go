@@ -52,6 +52,11 @@ type randConfig struct {
 	Dummy []lang.Ref `attr:"after"`
 }
 
+type memoConfig struct {
+	Heavy int     `attr:"heavy"` // what the memoized sub-computation depends on
+	Light float64 `attr:"light"` // what only the cheap part depends on
+}
+
 type waitConfig struct {
 	Name string `attr:"name"`
 }
@@ -119,6 +124,21 @@ func testRegistry(barrier *overlap) (*nodes.Registry, *counter) {
 				return nil
 			})
 			return oneCol("u", out), err
+		},
+	})
+	nodes.Register(r, nodes.Def[memoConfig]{
+		Name: "memo", Version: 1, Output: "table",
+		Run: func(c *nodes.Context, cfg *memoConfig) (nodes.Value, error) {
+			cnt.inc(c.Addr)
+			v, err := c.Memo([]byte(fmt.Sprint("heavy=", cfg.Heavy)), func() (nodes.Value, error) {
+				cnt.inc("heavy")
+				return oneCol("h", []float64{float64(cfg.Heavy) * 10}), nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			h := v.(*table.Table).Cols[0].Num[0]
+			return oneCol("x", []float64{h + cfg.Light}), nil
 		},
 	})
 	nodes.Register(r, nodes.Def[waitConfig]{

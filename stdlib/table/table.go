@@ -37,6 +37,9 @@ type Table struct {
 // TypeName is the value type of tables in the study graph.
 func (t *Table) TypeName() string { return "table" }
 
+// AsTable returns t itself: a table is tabular.
+func (t *Table) AsTable() *Table { return t }
+
 // NumRows returns the number of rows.
 func (t *Table) NumRows() int { return len(t.IDs) }
 
