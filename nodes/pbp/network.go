@@ -215,6 +215,22 @@ func (n *network) backward(ws *workspace, x, x2 []float64, dm, dv float64, gradM
 			x, x2 := x[:in], x2[:in]
 			for i := range dam {
 				cm, cv := dam[i]*lay.sqrtScale, dav[i]*lay.scale
+				if gradM == nil {
+					// The fused ADF step. With a noise-free input, ∂m_w = cm·x and
+					// ∂v_w = cv·x², so ∂m_w² − 2∂v_w = x²·(cm² − 2cv).
+					k := cm*cm - 2*cv
+					rm, rv := lay.m[i*in:(i+1)*in], lay.v[i*in:(i+1)*in]
+					rm, rv = rm[:len(x)], rv[:len(x)]
+					for j, xj := range x {
+						s := rv[j]
+						vNew := s - s*s*(x2[j]*k)
+						mNew := rm[j] + s*(cm*xj)
+						if vNew > minVariance { // see finishRow for why this also excludes a NaN mean
+							rm[j], rv[j] = mNew, vNew
+						}
+					}
+					continue
+				}
 				gm, gv := gm[:len(x)], gv[:len(x)]
 				for j, xj := range x {
 					gm[j] = cm * xj
@@ -234,6 +250,22 @@ func (n *network) backward(ws *workspace, x, x2 []float64, dm, dv float64, gradM
 			rm, rv := lay.m[i*in:(i+1)*in], lay.v[i*in:(i+1)*in]
 			rm, rv = rm[:len(zm)], rv[:len(zm)]
 			gm, gv, zv, zq, dzm, dzv := gm[:len(zm)], gv[:len(zm)], zv[:len(zm)], zq[:len(zm)], dzm[:len(zm)], dzv[:len(zm)]
+			if gradM == nil {
+				// The fused ADF step: the old (m, v) of the weight feed the deltas of the
+				// layer below and its own gradient, then the new values replace them.
+				for j, mz := range zm {
+					w, s := rm[j], rv[j]
+					dzm[j] += cm*w + cv2*s*mz
+					dzv[j] += cv * (w*w + s)
+					g := cm*mz + cv2*w*zv[j]
+					vNew := s - s*s*(g*g-cv2*zq[j])
+					mNew := w + s*g
+					if vNew > minVariance {
+						rm[j], rv[j] = mNew, vNew
+					}
+				}
+				continue
+			}
 			for j, mz := range zm {
 				w, s := rm[j], rv[j]
 				dzm[j] += cm*w + cv2*s*mz
@@ -257,7 +289,8 @@ func (n *network) backward(ws *workspace, x, x2 []float64, dm, dv float64, gradM
 
 // finishRow either stores the gradient of row i of layer l or applies the ADF update to it:
 // m ← m + v·∂m, v ← v − v²·(∂m² − 2·∂v), keeping the old pair where the new variance is not
-// above 1e-100 or either value is NaN.
+// above 1e-100 or either value is NaN. backward inlines the same update in its training path
+// (TestADFUpdateApplies checks that the two agree).
 func (n *network) finishRow(lay *layer, l, i int, gm, gv []float64, gradM, gradV [][]float64) {
 	in := lay.in
 	if gradM != nil {
@@ -271,7 +304,10 @@ func (n *network) finishRow(lay *layer, l, i int, gm, gv []float64, gradM, gradV
 		s := rv[j]
 		vNew := s - s*s*(g*g-2*gv[j])
 		mNew := rm[j] + s*g
-		if vNew > minVariance && mNew == mNew { // vNew > 1e-100 is false for NaN
+		// vNew > 1e-100 is false for NaN, and it implies a finite gradient (a NaN or
+		// infinite ∂m makes ∂m² − 2∂v NaN or +Inf), hence a finite new mean: the reference's
+		// NaN check on the mean is implied.
+		if vNew > minVariance {
 			rm[j], rv[j] = mNew, vNew
 		}
 	}
