@@ -87,6 +87,15 @@ func TestFitSynthetic(t *testing.T) {
 	if z2 < 0.5 || z2 > 2 {
 		t.Errorf("mean standardized squared error %.3f, want within [0.5, 2] (calibrated variances)", z2)
 	}
+	// The fit must have run the EP prior refinement (α^λ grows by about ½ per weight per
+	// sweep: 251 weights here) and every noise update must have been accepted.
+	net := p.(*Predictor).net
+	if net.aPrior < 50 || net.bPrior == beta0 {
+		t.Errorf("prior Gamma(%v, %v): the EP refinement did not run", net.aPrior, net.bPrior)
+	}
+	if net.rejectedNoise != 0 {
+		t.Errorf("%d noise updates were rejected", net.rejectedNoise)
+	}
 	if noise < 0.005 || noise > 0.04 {
 		t.Errorf("noise variance %.4g, want near 0.01 (0.018–0.021 measured)", noise)
 	}

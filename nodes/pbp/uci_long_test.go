@@ -1,7 +1,6 @@
 package pbp
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -114,5 +113,4 @@ func TestUCIFullValidation(t *testing.T) {
 			}
 		}
 	}
-	_ = fmt.Sprint
 }
