@@ -171,4 +171,19 @@ func TestUpdateGuard(t *testing.T) {
 			t.Errorf("weight %d: (m, v) = (%v, %v), want (%v, %v)", k, L.m[k], L.v[k], wantM[k], wantV[k])
 		}
 	}
+
+	// A target 1e4 standard deviations away overflows the Gamma moment matching (the Z
+	// ratios are exp(±r²·…)); the noise posterior must keep its old value, not become 0 or NaN.
+	rng := rand.New(rand.NewPCG(9, 9))
+	n, x, x2 := randomNetwork(rng, 3, []int{5})
+	ws := newWorkspace(n)
+	a, b := n.aNoise, n.bNoise
+	_, _, aNew, bNew := noiseUpdate(a, b, 0, 0.1, 1e4)
+	if aNew > 1 && bNew > 0 && !math.IsInf(aNew, 0) && !math.IsInf(bNew, 0) {
+		t.Fatalf("the crafted noise update (%v, %v) is valid; the test needs an invalid one", aNew, bNew)
+	}
+	n.adfUpdate(ws, x, x2, 1e4)
+	if n.aNoise != a || n.bNoise != b || n.rejectedNoise != 1 {
+		t.Errorf("after an invalid noise update: Gamma(%v, %v), %d rejected; want Gamma(%v, %v), 1 rejected", n.aNoise, n.bNoise, n.rejectedNoise, a, b)
+	}
 }

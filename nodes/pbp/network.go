@@ -276,8 +276,7 @@ func (n *network) backward(ws *workspace, x, x2 []float64, dm, dv float64, gradM
 			n.finishRow(lay, l, i, gm, gv, gradM, gradV)
 		}
 		// Through the ReLU of layer l−1 (its outputs are this layer's inputs but the bias).
-		below := ws.dam[l-1]
-		dam, dav = below[:len(below)], ws.dav[l-1][:len(below)]
+		dam, dav = ws.dam[l-1], ws.dav[l-1][:len(ws.dam[l-1])]
 		d1, d2, d3, d4 := ws.dmzdm[l-1][:len(dam)], ws.dmzdv[l-1][:len(dam)], ws.dvzdm[l-1][:len(dam)], ws.dvzdv[l-1][:len(dam)]
 		dzm, dzv = dzm[:len(dam)], dzv[:len(dam)]
 		for j := range dam {
@@ -313,10 +312,12 @@ func (n *network) finishRow(lay *layer, l, i int, gm, gv []float64, gradM, gradV
 	}
 }
 
-// gammaMoments returns logZ, logZ₁ and logZ₂ of §2.5 for a Gaussian N(y | m, v + E[1/γ])
-// with γ ~ Gamma(a, b), and with a+1 and a+2 (the constant −½log 2π cancels), and the
-// moment-matched Gamma(aNew, bNew): E[γ] = (a/b)·Z₁/Z, E[γ²] = (a(a+1)/b²)·Z₂/Z, so
-// aNew = E²/Var and bNew = E/Var, written as in the reference.
+// gammaMoments moment-matches a Gamma(a, b) precision against a Gaussian likelihood whose
+// squared residual is r2 and whose other variance is v. It forms logZ, logZ₁ and logZ₂ of §2.5
+// (log N(r | 0, v + E[1/γ]) with γ ~ Gamma(a, b), Gamma(a+1, b) and Gamma(a+2, b), less the
+// constant −½log 2π, which cancels) and returns V = v + b/(a−1) and the moment-matched
+// Gamma(aNew, bNew): E[γ] = (a/b)·Z₁/Z and E[γ²] = (a(a+1)/b²)·Z₂/Z give aNew = E²/Var and
+// bNew = E/Var, written as in the reference.
 func gammaMoments(a, b, v, r2 float64) (vv, aNew, bNew float64) {
 	vv = v + b/(a-1)
 	v1 := v + b/a
