@@ -1,31 +1,52 @@
 package pbp
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"strconv"
 	"sync"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 type splitScore struct{ rmse, ll float64 }
 
 // scoreSplits scores the given splits × seeds of one data set on two goroutines; result
-// [k][s] is split splits[k] with seed seeds[s].
+// [k][s] is split splits[k] with seed seeds[s]. The data is read on the test goroutine.
 func scoreSplits(t testing.TB, s *uciSet, splits []int, seeds []uint64) [][]splitScore {
+	t.Helper()
+	type data struct {
+		Xtr, Xte *mat.Dense
+		ytr, yte []float64
+	}
+	ds := make([]data, len(splits))
 	out := make([][]splitScore, len(splits))
-	for k := range out {
+	for k, sp := range splits {
+		Xtr, ytr, Xte, yte := s.split(t, sp)
+		ds[k] = data{Xtr, Xte, ytr, yte}
 		out[k] = make([]splitScore, len(seeds))
 	}
 	type job struct{ k, s int }
 	jobs := make(chan job)
+	var mu sync.Mutex
+	var firstErr error
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r, l := scoreSplit(t, s, splits[j.k], seeds[j.s])
+				d := ds[j.k]
+				r, l, err := fitScore(d.Xtr, d.ytr, d.Xte, d.yte, splitRNG(seeds[j.s], splits[j.k]))
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("%s split %d seed %d: %w", s.name, splits[j.k], seeds[j.s], err)
+					}
+					mu.Unlock()
+				}
 				out[j.k][j.s] = splitScore{r, l}
 			}
 		}()
@@ -37,6 +58,9 @@ func scoreSplits(t testing.TB, s *uciSet, splits []int, seeds []uint64) [][]spli
 	}
 	close(jobs)
 	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
 	return out
 }
 

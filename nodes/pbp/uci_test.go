@@ -96,18 +96,17 @@ func (s *uciSet) split(t testing.TB, k int) (Xtr *mat.Dense, ytr []float64, Xte 
 	return
 }
 
-// scoreSplit fits the default PBP on split k and returns test RMSE and mean test log-likelihood
-// log N(y | m, v) with the predictive variance, in the original units.
-func scoreSplit(t testing.TB, s *uciSet, k int, seed uint64) (rmse, ll float64) {
-	t.Helper()
-	Xtr, ytr, Xte, yte := s.split(t, k)
+// fitScore fits the default PBP on (Xtr, ytr) and returns the test RMSE and the mean test
+// log-likelihood log N(y | m, v) with the predictive variance, in the original units. It is
+// safe to call from any goroutine.
+func fitScore(Xtr *mat.Dense, ytr []float64, Xte *mat.Dense, yte []float64, rng *rand.Rand) (rmse, ll float64, err error) {
 	reg, err := New(DefaultConfig())
 	if err != nil {
-		t.Fatal(err)
+		return 0, 0, err
 	}
-	p, err := reg.Fit(context.Background(), Xtr, ytr, rand.New(rand.NewPCG(seed, uint64(k))))
+	p, err := reg.Fit(context.Background(), Xtr, ytr, rng)
 	if err != nil {
-		t.Fatal(err)
+		return 0, 0, err
 	}
 	m, v := p.Predict(Xte)
 	for i, y := range yte {
@@ -116,8 +115,11 @@ func scoreSplit(t testing.TB, s *uciSet, k int, seed uint64) (rmse, ll float64) 
 		ll += -0.5*math.Log(2*math.Pi*v[i]) - 0.5*r*r/v[i]
 	}
 	n := float64(len(yte))
-	return math.Sqrt(rmse / n), ll / n
+	return math.Sqrt(rmse / n), ll / n, nil
 }
+
+// splitRNG is the random stream of split k with the given seed.
+func splitRNG(seed uint64, k int) *rand.Rand { return rand.New(rand.NewPCG(seed, uint64(k))) }
 
 // published holds the PBP figures of Gal & Ghahramani (2016) Table 1, which reproduce
 // Hernández-Lobato & Adams (2015) (shared/methods/published.md): mean ± standard error over
