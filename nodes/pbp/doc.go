@@ -14,6 +14,13 @@
 // New returns an ml.Regressor. Its Predictor returns the predictive mean and the predictive
 // variance (the model variance plus the noise variance β/(α−1)) in the units of y.
 //
+// Validation (see the tests): the closed-form ReLU moments, the noise update and the prior
+// refinement against scipy fixtures; every ∂logZ/∂m_w and ∂logZ/∂v_w against central
+// differences; the moment propagation against Monte Carlo; whole training runs against the
+// authors' C implementation (agreement to rounding, ≤ 2.5e-10 after 40 epochs on Boston); and
+// the 20 standard UCI splits of Boston, Concrete, Energy, Wine and Yacht against the published
+// RMSE and log-likelihood (NTEDSL_LONG=1).
+//
 // The inner loop is allocation-free: each layer keeps its weight means and variances
 // row-major and contiguous, the training inputs are stored once with their squares and the
 // bias column, and the gradient of a weight row is applied as soon as it is computed (the
