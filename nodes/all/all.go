@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/nodes/knn"
+	"github.com/ntedsl/ntedsl/nodes/pbp"
 	"github.com/ntedsl/ntedsl/nodes/ridge"
 )
 
@@ -14,5 +15,6 @@ func Registry() *nodes.Registry {
 	nodes.RegisterCore(r)
 	ridge.Register(r)
 	knn.Register(r)
+	pbp.Register(r)
 	return r
 }

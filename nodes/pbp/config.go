@@ -11,15 +11,15 @@ import (
 type Config struct {
 	// Hidden lists the widths of the ReLU hidden layers, input side first. The PBP paper
 	// uses one layer of 50 units on the UCI sets; the reference test script uses [50, 50].
-	Hidden []int `hcl:"hidden,optional"`
+	Hidden []int `attr:"hidden" doc:"Hidden layer widths; [50] is the PBP paper's UCI setup, [50, 50] the reference test script's."`
 	// Epochs is the number of ADF passes over the training set, each followed by one EP
 	// refinement of the prior. The reference recommends 40.
-	Epochs int `hcl:"epochs,optional"`
+	Epochs int `attr:"epochs" doc:"Passes of assumed density filtering over the (reshuffled) training set, each followed by one EP refinement of the prior."`
 	// NormalizeInputs z-scores the inputs with the training mean and population standard
 	// deviation (a column with SD 0 is divided by 1), as the reference test scripts do.
 	// Turn it off only for inputs that are already on a common scale (binary fingerprints).
 	// Targets are always z-scored.
-	NormalizeInputs bool `hcl:"normalize_inputs,optional"`
+	NormalizeInputs bool `attr:"normalize_inputs" doc:"z-score the inputs on the training rows (population SD) as the reference scripts do; targets are always z-scored."`
 }
 
 // DefaultConfig returns the configuration of the PBP paper's UCI experiments: one hidden
