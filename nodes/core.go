@@ -8,4 +8,5 @@ func RegisterCore(r *Registry) {
 	registerPredict(r)
 	registerDescriptor(r)
 	registerSchedule(r)
+	registerBenchmark(r)
 }

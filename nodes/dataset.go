@@ -26,6 +26,9 @@ type datasetConfig struct {
 	Where   lang.Expr            `attr:"where" doc:"expr-lang condition per row, e.g. \"phase == 'orthorhombic'\"; rows where it is false are dropped. Missing numbers are NaN (test with isnan(x))."`
 	Derive  map[string]lang.Expr `attr:"derive" doc:"New numeric columns, name = expr-lang expression (evaluated after where)."`
 	Select  []string             `attr:"select" doc:"Keep only these columns, in this order."`
+	Format  string               `attr:"format" enum:"csv,whitespace" doc:"csv (comma-separated, quoted fields) or whitespace (fields separated by spaces or tabs, as the UCI benchmark files)."`
+	Header  bool                 `attr:"header" doc:"The first line names the columns. Without a header, columns are named by names, or c0, c1, ..."`
+	Names   []string             `attr:"names" doc:"Column names of a file without header (header = false)."`
 }
 
 func (c *datasetConfig) Validate() error {
@@ -39,10 +42,11 @@ func (c *datasetConfig) Validate() error {
 
 func registerDataset(r *Registry) {
 	Register(r, Def[datasetConfig]{
-		Name:    "dataset",
-		Doc:     "Reads a table from a CSV file or a built-in data set, with typed columns, a row filter, derived columns and the target and formula roles.",
-		Version: 1,
-		Output:  "table",
+		Name:     "dataset",
+		Doc:      "Reads a table from a CSV file or a built-in data set, with typed columns, a row filter, derived columns and the target and formula roles.",
+		Version:  1,
+		Output:   "table",
+		Defaults: datasetConfig{Format: "csv", Header: true},
 		Run: func(c *Context, cfg *datasetConfig) (Value, error) {
 			data, name, err := readSource(c, cfg.Source)
 			if err != nil {
@@ -94,14 +98,35 @@ func readSource(c *Context, src string) ([]byte, string, error) {
 
 // parseCSV reads a CSV with a header into a table. Errors name the file, line and column.
 func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.Table, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.ReuseRecord = false
-	header, err := r.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: the file is empty; a header row is needed", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	r := newRecordReader(data, cfg.Format)
+	var header []string
+	var first []string
+	if cfg.Header {
+		h, err := r.Read()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s: the file is empty; a header row is needed", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		header = h
+	} else {
+		rec, err := r.Read()
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		first = rec
+		switch {
+		case len(cfg.Names) > 0:
+			if len(cfg.Names) != len(rec) {
+				return nil, c.AttrError("names", "Wrong number of column names", fmt.Sprintf("%s has %d columns, names lists %d.", name, len(rec), len(cfg.Names)))
+			}
+			header = append([]string{}, cfg.Names...)
+		default:
+			for i := range rec {
+				header = append(header, fmt.Sprintf("c%d", i))
+			}
+		}
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
@@ -131,6 +156,9 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 	}
 	var records [][]string
 	var lines []int
+	if first != nil {
+		records, lines = append(records, first), append(lines, 1)
+	}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -213,3 +241,39 @@ func declaredHint(declared bool) string {
 	}
 	return ""
 }
+
+// recordReader reads records of a CSV or whitespace-separated file, with line numbers.
+type recordReader interface {
+	Read() ([]string, error)
+	FieldPos(field int) (line, column int)
+}
+
+func newRecordReader(data []byte, format string) recordReader {
+	if format == "whitespace" {
+		return &fieldsReader{lines: strings.Split(string(data), "\n")}
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.ReuseRecord = false
+	return r
+}
+
+// fieldsReader splits lines on runs of blanks, skipping empty lines.
+type fieldsReader struct {
+	lines []string
+	next  int
+	line  int
+}
+
+func (f *fieldsReader) Read() ([]string, error) {
+	for f.next < len(f.lines) {
+		l := strings.TrimSpace(f.lines[f.next])
+		f.next++
+		if l != "" {
+			f.line = f.next
+			return strings.Fields(l), nil
+		}
+	}
+	return nil, io.EOF
+}
+
+func (f *fieldsReader) FieldPos(int) (int, int) { return f.line, 1 }
