@@ -91,7 +91,9 @@ func NewLayerNorm(ps *Params, name string, c int) *LayerNorm {
 }
 
 // Forward normalizes x over its last axis.
-func (ln *LayerNorm) Forward(tp *Tape, x *Var) *Var { return tp.LayerNorm(x, ln.Gamma, ln.Beta, ln.Eps) }
+func (ln *LayerNorm) Forward(tp *Tape, x *Var) *Var {
+	return tp.LayerNorm(x, ln.Gamma, ln.Beta, ln.Eps)
+}
 
 // MultiHeadAttention is PyTorch's nn.MultiheadAttention for self-attention
 // (batch_first): a packed input projection [3C, C] (rows Q, K, V), scaled dot-product
@@ -117,9 +119,19 @@ func NewMultiHeadAttention(ps *Params, name string, c, heads int, dropout float6
 	return m
 }
 
-// Forward runs self-attention over x [B, K, C] (K tokens per sequence). rng drives the
-// attention-weight dropout; nil means evaluation mode (no dropout).
+// Forward runs self-attention over x [B, K, C] (K tokens per sequence) with the fused
+// Attention op. rng drives the attention-weight dropout; nil means evaluation mode.
 func (m *MultiHeadAttention) Forward(tp *Tape, x *Var, rng *rand.Rand) *Var {
+	p := m.Dropout
+	if rng == nil {
+		p = 0
+	}
+	return m.OutProj.Forward(tp, tp.Attention(m.InProj.Forward(tp, x), m.Heads, p, rng))
+}
+
+// ForwardComposed is Forward built from the elementary ops (Split, SplitHeads,
+// BatchMatMul, Softmax, Dropout, MergeHeads); it gives the same result as Forward, slower.
+func (m *MultiHeadAttention) ForwardComposed(tp *Tape, x *Var, rng *rand.Rand) *Var {
 	c := x.Shape[len(x.Shape)-1]
 	qkv := tp.Split(m.InProj.Forward(tp, x), c, c, c)
 	q, k, v := tp.SplitHeads(qkv[0], m.Heads), tp.SplitHeads(qkv[1], m.Heads), tp.SplitHeads(qkv[2], m.Heads)

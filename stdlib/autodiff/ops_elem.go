@@ -126,7 +126,7 @@ func (tp *Tape) Div(a, b *Var) *Var { return tp.binary(a, b, binDiv, "Div") }
 
 func (tp *Tape) binary(a, b *Var, kind binKind, op string) *Var {
 	p := newBplan(a.Shape, b.Shape, op)
-	out := tp.newVar(p.outShape(), a, b)
+	out := tp.newVarNZ(p.outShape(), a, b)
 	y, ad, bd := out.Data, a.Data, b.Data
 	n, ia, ib := p.inner, p.ia, p.ib
 	p.rows(func(o, oa, ob int) {
@@ -196,7 +196,7 @@ func (tp *Tape) binary(a, b *Var, kind binKind, op string) *Var {
 
 // Scale returns c·x.
 func (tp *Tape) Scale(x *Var, c float64) *Var {
-	out := tp.newVar(x.Shape, x)
+	out := tp.newVarNZ(x.Shape, x)
 	for i, v := range x.Data {
 		out.Data[i] = c * v
 	}
@@ -213,7 +213,7 @@ func (tp *Tape) Scale(x *Var, c float64) *Var {
 
 // AddScalar returns x + c.
 func (tp *Tape) AddScalar(x *Var, c float64) *Var {
-	out := tp.newVar(x.Shape, x)
+	out := tp.newVarNZ(x.Shape, x)
 	for i, v := range x.Data {
 		out.Data[i] = v + c
 	}
@@ -233,7 +233,7 @@ func (tp *Tape) Neg(x *Var) *Var { return tp.Scale(x, -1) }
 
 // unary applies f elementwise; df(x, y) is f'(x) given y = f(x).
 func (tp *Tape) unary(x *Var, f func(float64) float64, df func(x, y float64) float64) *Var {
-	out := tp.newVar(x.Shape, x)
+	out := tp.newVarNZ(x.Shape, x)
 	for i, v := range x.Data {
 		out.Data[i] = f(v)
 	}

@@ -1,27 +1,6 @@
 package autodiff
 
-import (
-	"fmt"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-)
-
-func tflag(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
-
-// gemm computes c = op(a)·op(b) + beta·c for row-major a (stored ar×ac) and b (stored
-// br×bc); op transposes when the flag is set. m×n is the shape of c, k the inner size.
-func gemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	blas64.Implementation().Dgemm(tflag(transA), tflag(transB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-}
+import "fmt"
 
 // matmulBack adds the gradients of C = op(A)·op(B) into gA and gB (either may be nil).
 // A is stored with leading dimension lda (k or m), B with ldb.
@@ -75,7 +54,7 @@ func (tp *Tape) BatchMatMul(a, b *Var, transA, transB bool) *Var {
 	var shp [8]int
 	oshape := append(shp[:0], a.Shape[:ra-2]...)
 	oshape = append(oshape, m, n)
-	out := tp.newVar(oshape, a, b)
+	out := tp.newVarNZ(oshape, a, b)
 	batch := sizeOf(a.Shape[:ra-2])
 	lda, ldb := a.Shape[ra-1], b.Shape[rb-1]
 	sa, sb, sc := m*k, k*n, m*n
@@ -114,7 +93,7 @@ func (tp *Tape) Linear(x, w, b *Var) *Var {
 	var shp [8]int
 	oshape := append(shp[:0], x.Shape[:len(x.Shape)-1]...)
 	oshape = append(oshape, no)
-	out := tp.newVar(oshape, x, w, b)
+	out := tp.newVarNZ(oshape, x, w, b)
 	rows := len(x.Data) / max(in, 1)
 	if in == 0 {
 		rows = sizeOf(x.Shape[:len(x.Shape)-1])

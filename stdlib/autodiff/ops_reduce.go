@@ -82,7 +82,7 @@ func lastDim(x *Var, op string) (rows, n int) {
 // Softmax returns exp(x)/Σexp(x) over the last axis (max-subtracted, so large values are safe).
 func (tp *Tape) Softmax(x *Var) *Var {
 	rows, n := lastDim(x, "Softmax")
-	out := tp.newVar(x.Shape, x)
+	out := tp.newVarNZ(x.Shape, x)
 	for r := 0; r < rows; r++ {
 		xr, yr := x.Data[r*n:(r+1)*n], out.Data[r*n:(r+1)*n]
 		m := math.Inf(-1)
@@ -164,10 +164,10 @@ func (tp *Tape) LayerNorm(x, gamma, beta *Var, eps float64) *Var {
 	if (gamma != nil && len(gamma.Data) != n) || (beta != nil && len(beta.Data) != n) {
 		panic(fmt.Sprintf("autodiff: LayerNorm: affine parameters do not match last axis of %v", x.Shape))
 	}
-	out := tp.newVar(x.Shape, x, gamma, beta)
+	out := tp.newVarNZ(x.Shape, x, gamma, beta)
 	var xhat, rstd []float64
 	if out.needsGrad {
-		xhat, rstd = tp.alloc(len(x.Data)), tp.alloc(rows)
+		xhat, rstd = tp.allocNZ(len(x.Data)), tp.allocNZ(rows)
 	} else {
 		xhat = out.Data
 	}
@@ -250,8 +250,8 @@ func (tp *Tape) LayerNorm(x, gamma, beta *Var, eps float64) *Var {
 }
 
 // Dropout zeroes each element of x with probability p and scales the survivors by
-// 1/(1−p) (inverted dropout, as PyTorch in training mode). The mask uses one
-// rng.Float64() per element, in order. p = 0 returns x itself and draws nothing; rng may
+// 1/(1−p) (inverted dropout, as PyTorch in training mode). The mask is drawn as in
+// dropoutMask: each rng.Uint64() gives two elements, in order. p = 0 returns x itself and draws nothing; rng may
 // then be nil. It panics unless 0 ≤ p < 1, or if rng is nil with p > 0.
 func (tp *Tape) Dropout(x *Var, p float64, rng *rand.Rand) *Var {
 	if !(p >= 0 && p < 1) {
@@ -263,14 +263,11 @@ func (tp *Tape) Dropout(x *Var, p float64, rng *rand.Rand) *Var {
 	if rng == nil {
 		panic("autodiff: Dropout: nil rng with p > 0")
 	}
-	out := tp.newVar(x.Shape, x)
-	mask := tp.alloc(len(x.Data))
-	scale := 1 / (1 - p)
+	out := tp.newVarNZ(x.Shape, x)
+	mask := tp.allocNZ(len(x.Data))
+	dropoutMask(mask, p, rng)
 	for i, v := range x.Data {
-		if rng.Float64() >= p {
-			mask[i] = scale
-			out.Data[i] = v * scale
-		}
+		out.Data[i] = v * mask[i]
 	}
 	if out.needsGrad {
 		tp.record(out, func() {
@@ -327,4 +324,28 @@ func (tp *Tape) MaskedMSE(a, b *Var, mask []float64) *Var {
 		})
 	}
 	return out
+}
+
+// dropoutMask fills mask with 0 (dropped) or 1/(1−p) (kept). Element i is kept when its
+// 32-bit uniform integer u_i satisfies u_i ≥ ⌈p·2³²⌉, i.e. with probability p rounded to
+// a multiple of 2⁻³²; u_{2j} and u_{2j+1} are the high and low halves of the j-th
+// rng.Uint64(). Two elements per draw halve the cost of the generator, which otherwise
+// dominates dropout.
+func dropoutMask(mask []float64, p float64, rng *rand.Rand) {
+	thr := uint64(math.Ceil(p * (1 << 32)))
+	scale := 1 / (1 - p)
+	for i := 0; i < len(mask); i += 2 {
+		u := rng.Uint64()
+		mask[i] = keep(u>>32, thr, scale)
+		if i+1 < len(mask) {
+			mask[i+1] = keep(u&0xffffffff, thr, scale)
+		}
+	}
+}
+
+func keep(u, thr uint64, scale float64) float64 {
+	if u >= thr {
+		return scale
+	}
+	return 0
 }

@@ -60,7 +60,7 @@ func (tp *Tape) Permute(x *Var, perm ...int) *Var {
 		oshape[i] = x.Shape[p]
 		st[i] = xst[p]
 	}
-	out := tp.newVar(oshape[:r], x)
+	out := tp.newVarNZ(oshape[:r], x)
 	permuteCopy(out.Data, x.Data, oshape[:r], st[:r], false)
 	if out.needsGrad {
 		tp.record(out, func() {
@@ -158,7 +158,7 @@ func (tp *Tape) Concat(xs ...*Var) *Var {
 	}
 	var shp [8]int
 	oshape := append(append(shp[:0], lead...), total)
-	out := tp.newVar(oshape, xs...)
+	out := tp.newVarNZ(oshape, xs...)
 	rows := sizeOf(lead)
 	off := 0
 	for _, x := range xs {
@@ -210,7 +210,7 @@ func (tp *Tape) Split(x *Var, sizes ...int) []*Var {
 	var shp [8]int
 	for j, w := range sizes {
 		oshape := append(append(shp[:0], x.Shape[:r-1]...), w)
-		out := tp.newVar(oshape, x)
+		out := tp.newVarNZ(oshape, x)
 		for i := 0; i < rows; i++ {
 			copy(out.Data[i*w:(i+1)*w], x.Data[i*total+off:i*total+off+w])
 		}
@@ -240,7 +240,7 @@ func (tp *Tape) Embedding(table *Var, idx []int) *Var {
 		panic(fmt.Sprintf("autodiff: Embedding: table shape %v is not [V, D]", table.Shape))
 	}
 	v, d := table.Shape[0], table.Shape[1]
-	out := tp.newVar([]int{len(idx), d}, table)
+	out := tp.newVarNZ([]int{len(idx), d}, table)
 	for i, k := range idx {
 		if k < 0 || k >= v {
 			panic(fmt.Sprintf("autodiff: Embedding: index %d outside [0, %d)", k, v))

@@ -1,6 +1,7 @@
 package autodiff
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -256,5 +257,78 @@ func TestOpGradients(t *testing.T) {
 			}
 			t.Logf("%d coordinates, max scaled error %.2g", res.Checked, res.MaxErr)
 		})
+	}
+}
+
+func TestAttentionGradients(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		b, k, h int
+		d       int
+		drop    float64
+	}{
+		{"nodrop", 2, 5, 2, 3, 0},
+		{"dropout", 2, 4, 3, 2, 0.3},
+		{"single token", 3, 1, 2, 2, 0},
+		{"big (parallel path)", 16, 20, 8, 8, 0.1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rng := newRng(21)
+			x := uniformVar(rng, -1.5, 1.5, c.b, c.k, 3*c.h*c.d)
+			r := uniformVar(rng, -1, 1, c.b, c.k, c.h*c.d)
+			r.needsGrad = false
+			f := func(tp *Tape) *Var {
+				var dr *rand.Rand
+				if c.drop > 0 {
+					dr = newRng(5)
+				}
+				return tp.Sum(tp.Mul(tp.Attention(x, c.h, c.drop, dr), r))
+			}
+			s := &GradCheckSettings{}
+			if len(x.Data) > 2000 {
+				s.MaxCoords, s.Rand = 200, newRng(3)
+			}
+			res, err := CheckGradients(f, []*Var{x}, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d coordinates, max scaled error %.2g", res.Checked, res.MaxErr)
+		})
+	}
+}
+
+// TestAttentionMatchesComposed: the fused op equals the composition of elementary ops,
+// value and gradient, with the same dropout draws (tolerance: rounding only).
+func TestAttentionMatchesComposed(t *testing.T) {
+	rng := newRng(22)
+	ps := NewParams()
+	mha := NewMultiHeadAttention(ps, "a", 12, 3, 0.2, rng)
+	x := uniformVar(rng, -1, 1, 4, 6, 12)
+	r := uniformVar(rng, -1, 1, 4, 6, 12)
+	r.needsGrad = false
+	run := func(fused bool) (val, grad []float64) {
+		ps.ZeroGrad()
+		x.Grad = nil
+		tp := NewTape()
+		var y *Var
+		if fused {
+			y = mha.Forward(tp, x, newRng(9))
+		} else {
+			y = mha.ForwardComposed(tp, x, newRng(9))
+		}
+		tp.Backward(tp.Sum(tp.Mul(y, r)))
+		return append([]float64(nil), y.Data...), append(ps.FlattenGrad(nil), x.Grad...)
+	}
+	v1, g1 := run(true)
+	v2, g2 := run(false)
+	for i := range v1 {
+		if math.Abs(v1[i]-v2[i]) > 1e-13 {
+			t.Fatalf("value %d: fused %v, composed %v", i, v1[i], v2[i])
+		}
+	}
+	for i := range g1 {
+		if math.Abs(g1[i]-g2[i]) > 1e-12*math.Max(1, math.Abs(g2[i])) {
+			t.Fatalf("gradient %d: fused %v, composed %v", i, g1[i], g2[i])
+		}
 	}
 }

@@ -116,6 +116,15 @@ func (tp *Tape) Backward(loss *Var) {
 // newVar makes an output Var of the given shape whose gradient is needed when tp records
 // and any parent needs one. Data is zeroed.
 func (tp *Tape) newVar(shape []int, parents ...*Var) *Var {
+	return tp.makeVar(true, shape, parents...)
+}
+
+// newVarNZ is newVar for ops that overwrite every element: Data is not zeroed.
+func (tp *Tape) newVarNZ(shape []int, parents ...*Var) *Var {
+	return tp.makeVar(false, shape, parents...)
+}
+
+func (tp *Tape) makeVar(zero bool, shape []int, parents ...*Var) *Var {
 	var v *Var
 	if tp == nil {
 		v = &Var{}
@@ -129,7 +138,11 @@ func (tp *Tape) newVar(shape []int, parents ...*Var) *Var {
 	} else {
 		v.Shape = append([]int(nil), shape...)
 	}
-	v.Data = tp.alloc(sizeOf(shape))
+	if zero {
+		v.Data = tp.alloc(sizeOf(shape))
+	} else {
+		v.Data = tp.allocNZ(sizeOf(shape))
+	}
 	if tp.Recording() {
 		for _, p := range parents {
 			if p != nil && p.needsGrad {
@@ -174,6 +187,14 @@ func (tp *Tape) alloc(n int) []float64 {
 		return make([]float64, n)
 	}
 	return tp.arena.alloc(n)
+}
+
+// allocNZ is alloc without zeroing, for buffers the caller fills completely.
+func (tp *Tape) allocNZ(n int) []float64 {
+	if tp == nil {
+		return make([]float64, n)
+	}
+	return tp.arena.allocNZ(n)
 }
 
 // gradOf returns v's gradient buffer, allocating it (zeroed) on first use, or nil when
@@ -226,6 +247,16 @@ func (a *arena) alloc(n int) []float64 {
 		s := a.buf[a.off : a.off+n : a.off+n]
 		a.off += n
 		clear(s)
+		return s
+	}
+	return make([]float64, n)
+}
+
+func (a *arena) allocNZ(n int) []float64 {
+	a.need += n
+	if a.off+n <= len(a.buf) {
+		s := a.buf[a.off : a.off+n : a.off+n]
+		a.off += n
 		return s
 	}
 	return make([]float64, n)

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package autodiff
+
+const haveKernel = false
+
+func kern4x8(k int, a, b, c *float64) { panic("autodiff: no gemm kernel on this platform") }
