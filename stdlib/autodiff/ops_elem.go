@@ -313,28 +313,35 @@ func softplus(x float64) float64 {
 }
 func dsoftplus(x, _ float64) float64 { return sigmoid(x) }
 
-// logNormCDF is log Φ(x). Above −20 it is log(½·erfc(−x/√2)): erfc keeps full relative
-// precision in its tail, and Φ(−20) ≈ 2.8e-89 is still a normal float64. Below −20 it uses
-// the asymptotic expansion log Φ(x) = log φ(x) − log(−x) + log(1 − 1/x² + 3/x⁴ − 15/x⁶ +
-// 105/x⁸), whose first omitted term, 945/x¹⁰, is below 1e-10 there (and shrinks as x falls).
+// logNormCDF is log Φ(x).
+//   - x > 0: log1p(−Q(x)) with Q(x) = ½·erfc(x/√2), which keeps the tiny log of a Φ near 1
+//     (log Φ(8) = −6.2e-16, where Φ(8) itself rounds to 1 − 2⁻⁵⁰).
+//   - −20 < x ≤ 0: log(½·erfc(−x/√2)); erfc keeps full relative precision in its tail.
+//   - x ≤ −20: the asymptotic expansion log Φ(x) = log φ(x) − log(−x) + log S(x) with
+//     S(x) = 1 − 1/x² + 3/x⁴ − 15/x⁶ + 105/x⁸ − 945/x¹⁰ + 10395/x¹² − 135135/x¹⁴, whose
+//     first omitted term, 2027025/x¹⁶, is below 3e-15 for |x| ≥ 20.
 func logNormCDF(x float64) float64 {
-	if x > -20 {
+	switch {
+	case x > 0:
+		return math.Log1p(-0.5 * math.Erfc(x*invSqrt2))
+	case x > -20:
 		return math.Log(normCDF(x))
 	}
-	z := 1 / (x * x)
-	series := 1 - z*(1-z*(3-z*(15-z*105)))
-	return -0.5*x*x - logSqrt2Pi - math.Log(-x) + math.Log(series)
+	return -0.5*x*x - logSqrt2Pi - math.Log(-x) + math.Log(millsSeries(x))
 }
 
-// dlogNormCDF is (log Φ)'(x) = φ(x)/Φ(x); below −20 it is −x divided by the same
-// asymptotic series, which follows from Φ(x) ≈ φ(x)/(−x)·series.
+// millsSeries is S(x) above: Φ(x) ≈ φ(x)·S(x)/(−x) for x ≪ 0.
+func millsSeries(x float64) float64 {
+	z := 1 / (x * x)
+	return 1 - z*(1-z*(3-z*(15-z*(105-z*(945-z*(10395-z*135135))))))
+}
+
+// dlogNormCDF is (log Φ)'(x) = φ(x)/Φ(x); for x ≤ −20 it is −x/S(x).
 func dlogNormCDF(x, _ float64) float64 {
 	if x > -20 {
 		return normPDF(x) / normCDF(x)
 	}
-	z := 1 / (x * x)
-	series := 1 - z*(1-z*(3-z*(15-z*105)))
-	return -x / series
+	return -x / millsSeries(x)
 }
 
 // ReLU returns max(x, 0). Its derivative at 0 is taken as 0.
