@@ -20,7 +20,7 @@ const (
 	kmr, knr = 4, 8
 	// fastMinWork is the m·n·k above which the packed kernel beats gonum (measured on the
 	// shapes of the CSDI step; packing costs O(mk + nk)).
-	fastMinWork = 4096
+	fastMinWork = 512
 	// parMinWork is the m·n·k above which row panels are spread over goroutines.
 	parMinWork = 1 << 17
 )
@@ -115,22 +115,16 @@ func gemmPanels(lo, hi int, transA bool, m, n, k int, a []float64, lda int, bp [
 		if h < kmr {
 			clear(ap)
 		}
-		if !transA {
-			for r := 0; r < h; r++ {
-				row := a[(i0+r)*lda : (i0+r)*lda+k]
-				for l, v := range row {
-					ap[l*kmr+r] = v
-				}
-			}
-		} else {
-			for l := 0; l < k; l++ {
-				copy(ap[l*kmr:l*kmr+h], a[l*lda+i0:l*lda+i0+h])
-			}
-		}
+		packA(ap, a, lda, transA, i0, h, k)
 		for p := 0; p < np; p++ {
-			kern4x8(k, &ap[0], &bp[p*knr*k], &tile[0])
 			j0 := p * knr
 			w := min(knr, n-j0)
+			if h == kmr && w == knr {
+				// Full tile: the kernel writes (or adds) into C directly.
+				kern4x8c(k, &ap[0], &bp[p*knr*k], &c[i0*ldc+j0], ldc, beta != 0)
+				continue
+			}
+			kern4x8(k, &ap[0], &bp[p*knr*k], &tile[0])
 			for r := 0; r < h; r++ {
 				crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+w]
 				trow := tile[r*knr : r*knr+w]
@@ -145,4 +139,36 @@ func gemmPanels(lo, hi int, transA bool, m, n, k int, a []float64, lda int, bp [
 		}
 	}
 	packPool.Put(abuf)
+}
+
+// packA writes rows i0…i0+h−1 of op(A) (h ≤ 4) as k columns of 4, zero-padded.
+func packA(ap, a []float64, lda int, trans bool, i0, h, k int) {
+	if h < kmr {
+		clear(ap)
+	}
+	switch {
+	case trans && h == kmr:
+		for l := 0; l < k; l++ {
+			src := a[l*lda+i0 : l*lda+i0+kmr]
+			dst := ap[l*kmr : l*kmr+kmr]
+			dst[0], dst[1], dst[2], dst[3] = src[0], src[1], src[2], src[3]
+		}
+	case trans:
+		for l := 0; l < k; l++ {
+			copy(ap[l*kmr:l*kmr+h], a[l*lda+i0:l*lda+i0+h])
+		}
+	case h == kmr:
+		r0, r1 := a[i0*lda:i0*lda+k], a[(i0+1)*lda:(i0+1)*lda+k]
+		r2, r3 := a[(i0+2)*lda:(i0+2)*lda+k], a[(i0+3)*lda:(i0+3)*lda+k]
+		for l := range r0 {
+			dst := ap[l*kmr : l*kmr+kmr]
+			dst[0], dst[1], dst[2], dst[3] = r0[l], r1[l], r2[l], r3[l]
+		}
+	default:
+		for r := 0; r < h; r++ {
+			for l, v := range a[(i0+r)*lda : (i0+r)*lda+k] {
+				ap[l*kmr+r] = v
+			}
+		}
+	}
 }

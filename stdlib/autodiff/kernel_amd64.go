@@ -29,3 +29,6 @@ func xgetbv0() (eax, edx uint32)
 
 //go:noescape
 func kern4x8(k int, a, b, c *float64)
+
+//go:noescape
+func kern4x8c(k int, a, b, c *float64, ldc int, add bool)
