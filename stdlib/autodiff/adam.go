@@ -51,15 +51,18 @@ func (a *Adam) Step() {
 		if p.Grad == nil {
 			continue
 		}
-		m, v := a.m[i], a.v[i]
-		for j, g := range p.Grad {
-			if wd != 0 {
-				g += wd * p.Data[j]
+		m, v, th, gr := a.m[i], a.v[i], p.Data, p.Grad
+		parElems(len(th), func(lo, hi int) { // elementwise: the split does not matter
+			for j := lo; j < hi; j++ {
+				g := gr[j]
+				if wd != 0 {
+					g += wd * th[j]
+				}
+				m[j] = b1*m[j] + (1-b1)*g
+				v[j] = b2*v[j] + (1-b2)*g*g
+				th[j] -= stepSize * m[j] / (math.Sqrt(v[j])/bc2 + eps)
 			}
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			p.Data[j] -= stepSize * m[j] / (math.Sqrt(v[j])/bc2 + eps)
-		}
+		})
 	}
 }
 

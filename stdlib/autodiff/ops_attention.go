@@ -123,7 +123,9 @@ func (tp *Tape) Attention(qkv *Var, heads int, dropout float64, rng *rand.Rand) 
 func softmaxRow(row []float64, scale float64) {
 	m := math.Inf(-1)
 	for _, v := range row {
-		m = math.Max(m, v)
+		if v > m {
+			m = v
+		}
 	}
 	s := 0.0
 	for i, v := range row {
@@ -135,6 +137,29 @@ func softmaxRow(row []float64, scale float64) {
 	for i := range row {
 		row[i] *= inv
 	}
+}
+
+// parMinElems is the element count from which elementwise ops are split over goroutines.
+const parMinElems = 8192
+
+// parElems runs fn over [0, n) in contiguous ranges, in parallel when n is large. Only for
+// loops whose iterations are independent (no reduction across them), so that results do
+// not depend on the split.
+func parElems(n int, fn func(lo, hi int)) {
+	if n < parMinElems {
+		fn(0, n)
+		return
+	}
+	forJobs(n, parMinWork, fn)
+}
+
+// parRows is parElems over rows of the given width.
+func parRows(rows, width int, fn func(lo, hi int)) {
+	if rows*width < parMinElems {
+		fn(0, rows)
+		return
+	}
+	forJobs(rows, parMinWork, fn)
 }
 
 // forJobs runs fn over [0, jobs) split into contiguous ranges, one goroutine each, when the

@@ -128,6 +128,10 @@ func (tp *Tape) binary(a, b *Var, kind binKind, op string) *Var {
 	p := newBplan(a.Shape, b.Shape, op)
 	out := tp.newVarNZ(p.outShape(), a, b)
 	y, ad, bd := out.Data, a.Data, b.Data
+	if p.same {
+		tp.binarySame(out, a, b, kind)
+		return out
+	}
 	n, ia, ib := p.inner, p.ia, p.ib
 	p.rows(func(o, oa, ob int) {
 		yr := y[o : o+n]
@@ -194,18 +198,91 @@ func (tp *Tape) binary(a, b *Var, kind binKind, op string) *Var {
 	return out
 }
 
+// binarySame is binary for operands of the same shape: elementwise, split over goroutines
+// for large tensors.
+func (tp *Tape) binarySame(out, a, b *Var, kind binKind) {
+	y, ad, bd := out.Data, a.Data, b.Data
+	parElems(len(y), func(lo, hi int) {
+		yr, ar, br := y[lo:hi], ad[lo:hi], bd[lo:hi]
+		switch kind {
+		case binAdd:
+			for i := range yr {
+				yr[i] = ar[i] + br[i]
+			}
+		case binSub:
+			for i := range yr {
+				yr[i] = ar[i] - br[i]
+			}
+		case binMul:
+			for i := range yr {
+				yr[i] = ar[i] * br[i]
+			}
+		case binDiv:
+			for i := range yr {
+				yr[i] = ar[i] / br[i]
+			}
+		}
+	})
+	if !out.needsGrad {
+		return
+	}
+	tp.record(out, func() {
+		ga, gb, g := tp.gradOf(a), tp.gradOf(b), out.Grad
+		parElems(len(g), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := g[i]
+				switch kind {
+				case binAdd:
+					if ga != nil {
+						ga[i] += gi
+					}
+					if gb != nil {
+						gb[i] += gi
+					}
+				case binSub:
+					if ga != nil {
+						ga[i] += gi
+					}
+					if gb != nil {
+						gb[i] -= gi
+					}
+				case binMul:
+					if ga != nil {
+						ga[i] += gi * bd[i]
+					}
+					if gb != nil {
+						gb[i] += gi * ad[i]
+					}
+				case binDiv:
+					if ga != nil {
+						ga[i] += gi / bd[i]
+					}
+					if gb != nil {
+						gb[i] -= gi * y[i] / bd[i]
+					}
+				}
+			}
+		})
+	})
+}
+
 // Scale returns c·x.
 func (tp *Tape) Scale(x *Var, c float64) *Var {
 	out := tp.newVarNZ(x.Shape, x)
-	for i, v := range x.Data {
-		out.Data[i] = c * v
-	}
+	xd, y := x.Data, out.Data
+	parElems(len(xd), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = c * xd[i]
+		}
+	})
 	if out.needsGrad {
 		tp.record(out, func() {
-			gx := tp.gradOf(x)
-			for i, g := range out.Grad {
-				gx[i] += c * g
-			}
+			gx, gy := tp.gradOf(x), out.Grad
+			parElems(len(xd), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					gx[i] += c * gy[i]
+				}
+			})
 		})
 	}
 	return out
@@ -234,18 +311,22 @@ func (tp *Tape) Neg(x *Var) *Var { return tp.Scale(x, -1) }
 // unary applies f elementwise; df(x, y) is f'(x) given y = f(x).
 func (tp *Tape) unary(x *Var, f func(float64) float64, df func(x, y float64) float64) *Var {
 	out := tp.newVarNZ(x.Shape, x)
-	for i, v := range x.Data {
-		out.Data[i] = f(v)
-	}
+	xd, y := x.Data, out.Data
+	parElems(len(xd), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = f(xd[i])
+		}
+	})
 	if out.needsGrad {
 		tp.record(out, func() {
-			gx := tp.gradOf(x)
-			y := out.Data
-			for i, g := range out.Grad {
-				if g != 0 {
-					gx[i] += g * df(x.Data[i], y[i])
+			gx, gy := tp.gradOf(x), out.Grad
+			parElems(len(xd), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					if g := gy[i]; g != 0 {
+						gx[i] += g * df(xd[i], y[i])
+					}
 				}
-			}
+			})
 		})
 	}
 	return out

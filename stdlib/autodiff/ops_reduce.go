@@ -83,36 +83,28 @@ func lastDim(x *Var, op string) (rows, n int) {
 func (tp *Tape) Softmax(x *Var) *Var {
 	rows, n := lastDim(x, "Softmax")
 	out := tp.newVarNZ(x.Shape, x)
-	for r := 0; r < rows; r++ {
-		xr, yr := x.Data[r*n:(r+1)*n], out.Data[r*n:(r+1)*n]
-		m := math.Inf(-1)
-		for _, v := range xr {
-			m = math.Max(m, v)
+	parRows(rows, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			yr := out.Data[r*n : (r+1)*n]
+			copy(yr, x.Data[r*n:(r+1)*n])
+			softmaxRow(yr, 1)
 		}
-		s := 0.0
-		for i, v := range xr {
-			e := math.Exp(v - m)
-			yr[i] = e
-			s += e
-		}
-		inv := 1 / s
-		for i := range yr {
-			yr[i] *= inv
-		}
-	}
+	})
 	if out.needsGrad {
 		tp.record(out, func() {
 			gx := tp.gradOf(x)
-			for r := 0; r < rows; r++ {
-				yr, gy, gr := out.Data[r*n:(r+1)*n], out.Grad[r*n:(r+1)*n], gx[r*n:(r+1)*n]
-				dot := 0.0
-				for i, y := range yr {
-					dot += y * gy[i]
+			parRows(rows, n, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					yr, gy, gr := out.Data[r*n:(r+1)*n], out.Grad[r*n:(r+1)*n], gx[r*n:(r+1)*n]
+					dot := 0.0
+					for i, y := range yr {
+						dot += y * gy[i]
+					}
+					for i, y := range yr {
+						gr[i] += y * (gy[i] - dot)
+					}
 				}
-				for i, y := range yr {
-					gr[i] += y * (gy[i] - dot)
-				}
-			}
+			})
 		})
 	}
 	return out
@@ -126,7 +118,9 @@ func (tp *Tape) LogSumExp(x *Var) *Var {
 		xr := x.Data[r*n : (r+1)*n]
 		m := math.Inf(-1)
 		for _, v := range xr {
-			m = math.Max(m, v)
+			if v > m {
+				m = v
+			}
 		}
 		if math.IsInf(m, 0) {
 			out.Data[r] = m
@@ -172,38 +166,40 @@ func (tp *Tape) LayerNorm(x, gamma, beta *Var, eps float64) *Var {
 		xhat = out.Data
 	}
 	fn := float64(n)
-	for r := 0; r < rows; r++ {
-		xr, hr := x.Data[r*n:(r+1)*n], xhat[r*n:(r+1)*n]
-		mu := 0.0
-		for _, v := range xr {
-			mu += v
-		}
-		mu /= fn
-		va := 0.0
-		for _, v := range xr {
-			d := v - mu
-			va += d * d
-		}
-		va /= fn
-		is := 1 / math.Sqrt(va+eps)
-		if rstd != nil {
-			rstd[r] = is
-		}
-		for i, v := range xr {
-			hr[i] = (v - mu) * is
-		}
-		yr := out.Data[r*n : (r+1)*n]
-		for i := range yr {
-			h := hr[i]
-			if gamma != nil {
-				h *= gamma.Data[i]
+	parRows(rows, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, hr := x.Data[r*n:(r+1)*n], xhat[r*n:(r+1)*n]
+			mu := 0.0
+			for _, v := range xr {
+				mu += v
 			}
-			if beta != nil {
-				h += beta.Data[i]
+			mu /= fn
+			va := 0.0
+			for _, v := range xr {
+				d := v - mu
+				va += d * d
 			}
-			yr[i] = h
+			va /= fn
+			is := 1 / math.Sqrt(va+eps)
+			if rstd != nil {
+				rstd[r] = is
+			}
+			for i, v := range xr {
+				hr[i] = (v - mu) * is
+			}
+			yr := out.Data[r*n : (r+1)*n]
+			for i := range yr {
+				h := hr[i]
+				if gamma != nil {
+					h *= gamma.Data[i]
+				}
+				if beta != nil {
+					h += beta.Data[i]
+				}
+				yr[i] = h
+			}
 		}
-	}
+	})
 	if out.needsGrad {
 		tp.record(out, func() {
 			gx := tp.gradOf(x)
@@ -214,36 +210,46 @@ func (tp *Tape) LayerNorm(x, gamma, beta *Var, eps float64) *Var {
 			if beta != nil {
 				gb = tp.gradOf(beta)
 			}
-			for r := 0; r < rows; r++ {
-				gy, hr := out.Grad[r*n:(r+1)*n], xhat[r*n:(r+1)*n]
-				mg, mgh := 0.0, 0.0
-				for i, g := range gy {
-					if gg != nil {
-						gg[i] += g * hr[i]
+			// γ and β gradients are sums over rows: one serial pass, fixed order.
+			if gg != nil || gb != nil {
+				for r := 0; r < rows; r++ {
+					gy, hr := out.Grad[r*n:(r+1)*n], xhat[r*n:(r+1)*n]
+					for i, g := range gy {
+						if gg != nil {
+							gg[i] += g * hr[i]
+						}
+						if gb != nil {
+							gb[i] += g
+						}
 					}
-					if gb != nil {
-						gb[i] += g
-					}
-					if gamma != nil {
-						g *= gamma.Data[i]
-					}
-					mg += g
-					mgh += g * hr[i]
-				}
-				if gx == nil {
-					continue
-				}
-				mg /= fn
-				mgh /= fn
-				is := rstd[r]
-				gr := gx[r*n : (r+1)*n]
-				for i, g := range gy {
-					if gamma != nil {
-						g *= gamma.Data[i]
-					}
-					gr[i] += (g - mg - hr[i]*mgh) * is
 				}
 			}
+			if gx == nil {
+				return
+			}
+			parRows(rows, n, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					gy, hr := out.Grad[r*n:(r+1)*n], xhat[r*n:(r+1)*n]
+					mg, mgh := 0.0, 0.0
+					for i, g := range gy {
+						if gamma != nil {
+							g *= gamma.Data[i]
+						}
+						mg += g
+						mgh += g * hr[i]
+					}
+					mg /= fn
+					mgh /= fn
+					is := rstd[r]
+					gr := gx[r*n : (r+1)*n]
+					for i, g := range gy {
+						if gamma != nil {
+							g *= gamma.Data[i]
+						}
+						gr[i] += (g - mg - hr[i]*mgh) * is
+					}
+				}
+			})
 		})
 	}
 	return out
