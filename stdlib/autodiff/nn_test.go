@@ -3,6 +3,7 @@ package autodiff
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -99,9 +100,9 @@ func TestPyTorchInit(t *testing.T) {
 	}
 }
 
-// TestTrainingDeterminism: two runs of 5 training steps of a transformer layer with the
-// same seeds produce bit-identical parameters (the parallel attention and gemm paths
-// included: shapes large enough to take them).
+// TestTrainingDeterminism: runs of 5 training steps of a transformer layer with the same
+// seeds produce bit-identical parameters, with 1, 2 or 3 threads (the shapes are large
+// enough to take the parallel gemm, attention and elementwise paths).
 func TestTrainingDeterminism(t *testing.T) {
 	run := func() []byte {
 		rng := newRng(84)
@@ -125,5 +126,14 @@ func TestTrainingDeterminism(t *testing.T) {
 	a, b := run(), run()
 	if string(a) != string(b) {
 		t.Fatal("same seeds gave different parameters")
+	}
+	// The goroutine splits of gemm, attention and elementwise ops must not change a bit.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if c := run(); string(c) != string(a) {
+		t.Fatal("GOMAXPROCS=1 gave different parameters")
+	}
+	runtime.GOMAXPROCS(3)
+	if c := run(); string(c) != string(a) {
+		t.Fatal("GOMAXPROCS=3 gave different parameters")
 	}
 }
