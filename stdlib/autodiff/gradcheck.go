@@ -43,7 +43,9 @@ type GradCheckResult struct {
 // gradient: inputs or parameters). f is called once with a recording tape and then twice
 // per checked coordinate with a non-recording tape; it must be deterministic (build any
 // dropout mask or noise from a fresh, fixed-seed source inside f) and must build the loss
-// only from its tape's ops. The Vars' Grad fields are restored afterwards.
+// only from its tape's ops. The Vars' Grad fields are restored afterwards; other leaves
+// that f reaches (parameters not in vars) do receive the reverse-mode gradient, so zero
+// them before training on.
 //
 // It returns an error naming the worst coordinates when any scaled error exceeds Tol.
 func CheckGradients(f func(tp *Tape) *Var, vars []*Var, s *GradCheckSettings) (GradCheckResult, error) {
