@@ -65,9 +65,10 @@ func TestArenaReuse(t *testing.T) {
 	step()
 	bytesBefore := testingAllocBytes(step)
 	// One pass needs ~17k arena floats (140 KB). What remains is bookkeeping: closures,
-	// the dropout rng and FlattenGrad's copy of the ~1.7k parameters (14 KB).
-	if bytesBefore > 30_000 {
-		t.Fatalf("reset pass allocated %d bytes; the arena is not reused", bytesBefore)
+	// the dropout rng and FlattenGrad's copy of the ~1.7k parameters (14 KB); allow half the
+	// arena so that instrumented builds (-race) pass too.
+	if arena := uint64(8 * len(tp.arena.buf)); bytesBefore > arena/2 {
+		t.Fatalf("reset pass allocated %d bytes (arena %d bytes); the arena is not reused", bytesBefore, arena)
 	}
 	t.Logf("bytes allocated per reused pass: %d, arena %d floats", bytesBefore, len(tp.arena.buf))
 }
