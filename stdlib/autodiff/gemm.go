@@ -1,7 +1,6 @@
 package autodiff
 
 import (
-	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -59,7 +58,7 @@ func gemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, l
 	mp := (m + kmr - 1) / kmr
 	workers := 1
 	if m*n*k >= parMinWork {
-		workers = min(runtime.GOMAXPROCS(0), mp)
+		workers = min(threads(), mp)
 	}
 	if workers <= 1 {
 		gemmPanels(0, mp, transA, m, n, k, a, lda, *bbuf, beta, c, ldc)

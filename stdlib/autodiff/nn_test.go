@@ -136,4 +136,8 @@ func TestTrainingDeterminism(t *testing.T) {
 	if c := run(); string(c) != string(a) {
 		t.Fatal("GOMAXPROCS=3 gave different parameters")
 	}
+	defer SetMaxThreads(SetMaxThreads(1))
+	if c := run(); string(c) != string(a) {
+		t.Fatal("SetMaxThreads(1) gave different parameters")
+	}
 }

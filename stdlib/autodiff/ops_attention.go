@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 )
 
@@ -137,51 +136,4 @@ func softmaxRow(row []float64, scale float64) {
 	for i := range row {
 		row[i] *= inv
 	}
-}
-
-// parMinElems is the element count from which elementwise ops are split over goroutines.
-const parMinElems = 8192
-
-// parElems runs fn over [0, n) in contiguous ranges, in parallel when n is large. Only for
-// loops whose iterations are independent (no reduction across them), so that results do
-// not depend on the split.
-func parElems(n int, fn func(lo, hi int)) {
-	if n < parMinElems {
-		fn(0, n)
-		return
-	}
-	forJobs(n, parMinWork, fn)
-}
-
-// parRows is parElems over rows of the given width.
-func parRows(rows, width int, fn func(lo, hi int)) {
-	if rows*width < parMinElems {
-		fn(0, rows)
-		return
-	}
-	forJobs(rows, parMinWork, fn)
-}
-
-// forJobs runs fn over [0, jobs) split into contiguous ranges, one goroutine each, when the
-// total work (jobs·perJob multiply-adds) is worth it. The ranges depend on GOMAXPROCS but fn
-// must make each job's result independent of the range it falls in.
-func forJobs(jobs, perJob int, fn func(lo, hi int)) {
-	workers := 1
-	if jobs*perJob >= parMinWork {
-		workers = min(runtime.GOMAXPROCS(0), jobs)
-	}
-	if workers <= 1 {
-		fn(0, jobs)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*jobs/workers, (w+1)*jobs/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
