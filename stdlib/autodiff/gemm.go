@@ -21,7 +21,7 @@ const (
 	// shapes of the CSDI step; packing costs O(mk + nk)).
 	fastMinWork = 512
 	// parMinWork is the m·n·k above which row panels are spread over goroutines.
-	parMinWork = 1 << 17
+	parMinWork = 1 << 19
 )
 
 func tflag(t bool) blas.Transpose {

@@ -46,7 +46,7 @@ func (tp *Tape) Attention(qkv *Var, heads int, dropout float64, rng *rand.Rand) 
 		dropoutMask(pd, dropout, rng) // mask first, serially, so the draws are fixed
 	}
 	x := qkv.Data
-	forJobs(jobs, k*k*d, func(lo, hi int) {
+	forJobs(jobs, 4*k*k*d, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			b, h := j/heads, j%heads
 			base := b * k * c3
@@ -72,7 +72,7 @@ func (tp *Tape) Attention(qkv *Var, heads int, dropout float64, rng *rand.Rand) 
 			g := out.Grad
 			keepScale := 1 / (1 - dropout)
 			var mu sync.Mutex // the arena is not safe for concurrent use
-			forJobs(jobs, k*k*d, func(lo, hi int) {
+			forJobs(jobs, 4*k*k*d, func(lo, hi int) {
 				mu.Lock()
 				tmp := tp.allocNZ(kk)
 				mu.Unlock()

@@ -28,7 +28,7 @@ func threads() int {
 }
 
 // parMinElems is the element count from which elementwise ops are split over goroutines.
-const parMinElems = 8192
+const parMinElems = 1 << 16
 
 // parElems runs fn over [0, n) in contiguous ranges, in parallel when n is large. Only for
 // loops whose iterations are independent (no reduction across them), so that results do
