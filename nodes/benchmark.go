@@ -40,17 +40,21 @@ type BenchmarkResult struct {
 // TypeName implements Value.
 func (b *BenchmarkResult) TypeName() string { return "benchmark" }
 
+// benchmarkData is BenchmarkResult without methods, so gob encodes its fields instead of
+// calling MarshalBinary again.
+type benchmarkData BenchmarkResult
+
 // MarshalBinary implements Value (gob: no maps, deterministic, float bits kept).
 func (b *BenchmarkResult) MarshalBinary() ([]byte, error) {
 	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(b)
+	err := gob.NewEncoder(&buf).Encode((*benchmarkData)(b))
 	return buf.Bytes(), err
 }
 
 func decodeBenchmark(data []byte) (Value, error) {
-	var b BenchmarkResult
+	var b benchmarkData
 	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&b)
-	return &b, err
+	return (*BenchmarkResult)(&b), err
 }
 
 func meanSE(x []float64) (float64, float64) {

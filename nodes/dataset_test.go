@@ -3,7 +3,9 @@ package nodes_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +14,47 @@ import (
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/runtime"
+	"github.com/ntedsl/ntedsl/stdlib/ml"
 	"github.com/ntedsl/ntedsl/stdlib/table"
+	"gonum.org/v1/gonum/mat"
 )
+
+// meanModel predicts the mean of its training targets: a regressor whose results are
+// known by hand.
+type meanModel struct{}
+
+type meanPred float64
+
+func (meanModel) Fit(_ context.Context, X *mat.Dense, y []float64, _ *rand.Rand) (ml.Predictor, error) {
+	s := 0.0
+	for _, v := range y {
+		s += v
+	}
+	return meanPred(s / float64(len(y))), nil
+}
+
+func (p meanPred) Predict(X *mat.Dense) ([]float64, []float64) {
+	r, _ := X.Dims()
+	out := make([]float64, r)
+	for i := range out {
+		out[i] = float64(p)
+	}
+	return out, nil
+}
 
 // runStudy writes files into a temporary folder, runs the study and returns the result.
 func runStudy(t *testing.T, study string, files map[string]string) (*runtime.Result, error, *lang.Study) {
 	t.Helper()
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	return runStudyWith(t, reg, study, files)
+}
+
+func runStudyWith(t *testing.T, reg *nodes.Registry, study string, files map[string]string) (*runtime.Result, error, *lang.Study) {
+	t.Helper()
+	if _, ok := reg.Kind("meanmodel"); !ok {
+		nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
+	}
 	dir := t.TempDir()
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -26,8 +63,6 @@ func runStudy(t *testing.T, study string, files map[string]string) (*runtime.Res
 	}
 	path := filepath.Join(dir, "study.hcl")
 	os.WriteFile(path, []byte(study), 0o644)
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
 	st, diags := lang.Load(path, lang.Options{Catalog: reg})
 	if diags.HasErrors() {
 		t.Fatalf("load: %s", diags.Error())
@@ -154,5 +189,131 @@ table "s" {
 	tb := res.Values["table.s"].(*table.Table)
 	if strings.Join(tb.Names(), ",") != "ratio,formula" || tb.Target != "ratio" || len(tb.IDs) != 2 {
 		t.Fatalf("table.s: %v target %q rows %d", tb.Names(), tb.Target, len(tb.IDs))
+	}
+}
+
+func TestBenchmarkOnFixedSplits(t *testing.T) {
+	// y = 2x exactly: a linear model must be exact on every split, and the scores are
+	// computed on the test rows the split files name.
+	var data strings.Builder
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&data, "%d  %d\n", i, 2*i)
+	}
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	files := map[string]string{
+		"data.txt":          data.String(),
+		"index_train_0.txt": "0\n1\n2\n3\n4\n5\n6\n",
+		"index_test_0.txt":  "7\n8\n9\n",
+		"index_train_1.txt": "3\n4\n5\n6\n7\n8\n9\n",
+		"index_test_1.txt":  "0\n1\n2\n",
+	}
+	res, err, _ := runStudyWith(t, reg, `
+dataset "d" {
+  source = "data.txt"
+  format = "whitespace"
+  header = false
+  target = "c1"
+}
+meanmodel "m" {}
+benchmark "b" {
+  data   = dataset.d
+  models = [meanmodel.m]
+  splits = "."
+  count  = 2
+}`, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Values["benchmark.b"].(*nodes.BenchmarkResult)
+	// The mean model predicts the training mean: split 0 trains on y = 0..12 (mean 6) and
+	// tests on 14, 16, 18 → RMSE = sqrt((64+100+144)/3); split 1: mean 12, tests 0, 2, 4.
+	want0, want1 := math.Sqrt((64.0+100+144)/3), math.Sqrt((144.0+100+64)/3)
+	if math.Abs(b.RMSE[0][0]-want0) > 1e-12 || math.Abs(b.RMSE[0][1]-want1) > 1e-12 {
+		t.Fatalf("RMSE %v, want %v %v", b.RMSE[0], want0, want1)
+	}
+	if b.NTrain[0] != 7 || b.NTest[1] != 3 {
+		t.Fatalf("split sizes %v %v", b.NTrain, b.NTest)
+	}
+	// A bad index is reported with its file.
+	files["index_test_1.txt"] = "0\n11\n"
+	res, err, _ = runStudyWith(t, reg, `
+dataset "d" {
+  source = "data.txt"
+  format = "whitespace"
+  header = false
+  target = "c1"
+}
+meanmodel "m" {}
+benchmark "b" {
+  data   = dataset.d
+  models = [meanmodel.m]
+  splits = "."
+  count  = 2
+}`, files)
+	if msg := failure(t, res, err); !strings.Contains(msg, `index_test_1.txt: entry 2 ("11") is not a row number`) {
+		t.Fatal(msg)
+	}
+}
+
+func TestEvaluateAndPredictNodes(t *testing.T) {
+	var data strings.Builder
+	data.WriteString("id,x,y\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, 3+0.5*float64(i))
+	}
+	res, err, _ := runStudy(t, `
+study { seed = 9 }
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+dataset "new" {
+  source = "new.csv"
+}
+meanmodel "m" {}
+evaluate "cv" {
+  data    = dataset.d
+  models  = [meanmodel.m]
+  folds   = 5
+  repeats = 3
+}
+predict "p" {
+  model = meanmodel.m
+  train = dataset.d
+  data  = dataset.new
+}`, map[string]string{"data.csv": data.String(), "new.csv": "id,x\nq1,100\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := res.Values["evaluate.cv"].(*nodes.Evaluation).Result
+	if len(ev.Series) != 1 || ev.Series[0].Model != "m" || ev.Series[0].Variant != "d" || ev.Repeats != 3 || ev.Folds != 5 {
+		t.Fatalf("series %+v", ev.Series)
+	}
+	// Leave-fold-out mean prediction: every out-of-fold prediction is the mean of the other
+	// 24 targets, so the RMSE can be recomputed from the fold assignment.
+	y := make([]float64, 30)
+	for i := range y {
+		y[i] = 3 + 0.5*float64(i)
+	}
+	for r := 0; r < 3; r++ {
+		var sse float64
+		for i := range y {
+			s, n := 0.0, 0
+			for j := range y {
+				if ev.FoldOf[r][j] != ev.FoldOf[r][i] {
+					s, n = s+y[j], n+1
+				}
+			}
+			d := s/float64(n) - y[i]
+			sse += d * d
+		}
+		if got, want := ev.Series[0].Reps[r].RMSE, math.Sqrt(sse/30); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("rep %d RMSE %v, want %v", r, got, want)
+		}
+	}
+	p := res.Values["predict.p"].(*table.Table)
+	if p.IDs[0] != "q1" || math.Abs(p.Col("prediction").Num[0]-(3+0.5*14.5)) > 1e-12 {
+		t.Fatalf("prediction %v", p.Col("prediction").Num)
 	}
 }

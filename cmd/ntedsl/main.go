@@ -21,6 +21,7 @@ import (
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/nodes/all"
 	"github.com/ntedsl/ntedsl/runtime"
+	"github.com/ntedsl/ntedsl/stdlib/autodiff"
 	"golang.org/x/term"
 )
 
@@ -49,6 +50,9 @@ Common flags (before or after FILE):
 `
 
 func main() {
+	// Parallelism comes from the engine's worker budget (-j), shared by nodes and their
+	// folds; the autodiff kernels must not spawn their own threads on top of it.
+	autodiff.SetMaxThreads(1)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
