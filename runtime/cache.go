@@ -30,6 +30,7 @@ type Cache struct {
 
 	mu   sync.Mutex
 	mem  map[string]memEntry // by key
+	recs map[string]Record   // records read from disk (plan reads them, run reuses them)
 	warn func(string)
 }
 
@@ -52,7 +53,7 @@ type Record struct {
 
 // OpenCache opens (creating if needed) a cache in dir; dir "" gives a memory-only cache.
 func OpenCache(dir string, registry *nodes.Registry) (*Cache, error) {
-	c := &Cache{dir: dir, registry: registry, mem: map[string]memEntry{}, warn: func(string) {}}
+	c := &Cache{dir: dir, registry: registry, mem: map[string]memEntry{}, recs: map[string]Record{}, warn: func(string) {}}
 	if dir != "" {
 		for _, sub := range []string{"blobs", "keys", "addr"} {
 			if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -98,7 +99,7 @@ func (c *Cache) Lookup(key string) (nodes.Value, Record, bool) {
 	}
 	if err != nil {
 		c.warn(fmt.Sprintf("cache entry %s is damaged (%v); removing it and recomputing", short(key), err))
-		os.Remove(shard(c.dir, "keys", key))
+		c.forget(key)
 		return nil, Record{}, false
 	}
 	data, err := c.readBlob(rec.Digest, rec.Type)
@@ -114,8 +115,16 @@ func (c *Cache) Lookup(key string) (nodes.Value, Record, bool) {
 	}
 	c.warn(fmt.Sprintf("cache entry %s (%s) is damaged (%v); removing it and recomputing", short(key), rec.Addr, err))
 	os.Remove(shard(c.dir, "blobs", rec.Digest))
-	os.Remove(shard(c.dir, "keys", key))
+	c.forget(key)
 	return nil, Record{}, false
+}
+
+// forget removes a damaged record from disk and memory.
+func (c *Cache) forget(key string) {
+	os.Remove(shard(c.dir, "keys", key))
+	c.mu.Lock()
+	delete(c.recs, key)
+	c.mu.Unlock()
 }
 
 // Has reports whether key has an intact-looking entry, without decoding it; plan uses it.
@@ -165,6 +174,22 @@ func (c *Cache) Put(rec Record, v nodes.Value, data []byte) error {
 }
 
 func (c *Cache) readRecord(key string) (Record, error) {
+	c.mu.Lock()
+	rec, ok := c.recs[key]
+	c.mu.Unlock()
+	if ok {
+		return rec, nil
+	}
+	rec, err := c.readRecordFile(key)
+	if err == nil {
+		c.mu.Lock()
+		c.recs[key] = rec
+		c.mu.Unlock()
+	}
+	return rec, err
+}
+
+func (c *Cache) readRecordFile(key string) (Record, error) {
 	raw, err := os.ReadFile(shard(c.dir, "keys", key))
 	if err != nil {
 		return Record{}, err
@@ -296,7 +321,7 @@ func (c *Cache) Entries() ([]Record, error) {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
 			return err
 		}
-		rec, rerr := c.readRecord("sha256:" + d.Name())
+		rec, rerr := c.readRecordFile("sha256:" + d.Name())
 		if rerr == nil {
 			out = append(out, rec)
 		}
@@ -338,7 +363,7 @@ func (c *Cache) GC(maxAge time.Duration, now time.Time) (GCStats, error) {
 			}
 			return nil
 		}
-		rec, rerr := c.readRecord("sha256:" + d.Name())
+		rec, rerr := c.readRecordFile("sha256:" + d.Name())
 		expired := false
 		if rerr == nil && maxAge > 0 {
 			if t, perr := time.Parse(time.RFC3339, rec.Created); perr == nil && now.Sub(t) > maxAge {
@@ -384,6 +409,7 @@ func (c *Cache) GC(maxAge time.Duration, now time.Time) (GCStats, error) {
 func (c *Cache) Clear() error {
 	c.mu.Lock()
 	c.mem = map[string]memEntry{}
+	c.recs = map[string]Record{}
 	c.mu.Unlock()
 	if c.dir == "" {
 		return nil
