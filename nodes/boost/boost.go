@@ -146,15 +146,41 @@ func (b *split) needReplace(loss float32, feat int32) bool {
 	return !(b.loss > loss)
 }
 
+// slot is an open node of the level being grown: its sums (xgboost's NodeEntry), its
+// rows' segment in the working arrays, and its best split so far.
+type slot struct {
+	G        float64 // gradient sum, in row order as xgboost's InitNewNode
+	N        int32   // row count: the hessian sum, since h = 1
+	beg, end int32   // segment of the node's rows in every feature block of w
+	rootGain float32 // float32 G²/(H+λ)
+	weight   float32 // −T_α(G)/(H+λ)
+	id       int32   // node id in the tree
+	child    int32   // slot of the left child in the next level, −1 if none
+	best     split
+}
+
+// entry is one row in a feature's sorted order: its value, gradient and index.
+type entry struct {
+	val  float32
+	grad float32
+	row  int32
+}
+
 // trainer holds one fit's data and scratch space, so that the tree loop does not
 // allocate once the first tree has sized the per-level buffers.
 type trainer struct {
 	n, d int
 	// Parameters as xgboost stores them (float32), widened where xgboost widens them.
-	eta, gamma, kmcw      float32
+	eta, gamma            float32
 	lambda, alpha, mcw    float64
 	subsample, colsample  float32
 	maxDepth, featPerTree int
+	// minN is the smallest row count that meets min_child_weight: with h = 1,
+	// H ≥ mcw ⇔ count ≥ ⌈mcw⌉.
+	minN int32
+	// inv[k] = 1/(k+λ) and rinv[k] = inv[n−k], k = 0..n, to screen split candidates
+	// cheaply (see scanSegment).
+	inv, rinv []float64
 
 	cols []float32 // column-major float32 copy of X: cols[f*n+i]
 	sidx []int32   // per feature, row indices sorted by value ascending: sidx[f*n+k]
@@ -165,19 +191,21 @@ type trainer struct {
 
 	active []bool  // rows drawn for the current tree
 	pos    []int32 // slot of the open node holding each row, −1 if none
+	rightU []uint8 // 1 if a row goes to the right child at the current level, else 0
 	feats  []int32 // features offered to the current tree, ascending
 	allF   []int32 // 0..d−1, shuffled for colsample
 
-	tree []node // the tree being grown
-
-	// Per-level arrays, indexed by slot (position of the node in the level's queue).
-	slots, next       []int32
-	nodeG, nodeH      []float64
-	rootGain, weights []float32
-	accG, accH        []float64
-	last              []float32
-	best              []split
-	child             []int32 // slot of the left child in next, −1 for a new leaf
+	// Working arrays: for every feature f, block [f·n, f·n+n) holds the tree's rows in
+	// descending order of value (xgboost's scan order), grouped by open node: a node's
+	// rows occupy the same segment [beg, end) of every block. base is that layout for
+	// all n rows, built once per fit; cur is the current level's layout (base, or one of
+	// bufs), and partition writes the next level's into the other buffer.
+	base    []entry
+	bufs    [2][]entry
+	cur     []entry
+	ncur    int    // index in bufs of cur, or −1 for base
+	lv, lv2 []slot // open nodes of this level and the next, by slot
+	tree    []node // the tree being grown
 }
 
 func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
@@ -186,7 +214,6 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 		n: n, d: d,
 		eta:       float32(c.LearningRate),
 		gamma:     float32(c.Gamma),
-		kmcw:      float32(c.MinChildWeight),
 		lambda:    float64(float32(c.Lambda)),
 		alpha:     float64(float32(c.Alpha)),
 		mcw:       float64(float32(c.MinChildWeight)),
@@ -201,7 +228,18 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 		grad:      make([]float32, n),
 		active:    make([]bool, n),
 		pos:       make([]int32, n),
+		rightU:    make([]uint8, n),
 		allF:      make([]int32, d),
+		feats:     make([]int32, 0, d),
+		base:      make([]entry, n*d),
+		bufs:      [2][]entry{make([]entry, n*d), make([]entry, n*d)},
+		inv:       make([]float64, n+1),
+		rinv:      make([]float64, n+1),
+	}
+	t.minN = int32(max(0, math.Ceil(t.mcw)))
+	for k := range t.inv {
+		t.inv[k] = 1 / (float64(k) + t.lambda)
+		t.rinv[n-k] = t.inv[k]
 	}
 	// xgboost's ColumnSampler: n = max(1, int(colsample·d)) in float32.
 	t.featPerTree = max(1, int(t.colsample*float32(d)))
@@ -237,12 +275,12 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 			i := int32(uint32(key))
 			t.sidx[j*n+k] = i
 			t.sval[j*n+k] = col[i]
+			t.base[j*n+n-1-k] = entry{val: col[i], row: i}
 		}
 	}
 	for j := range t.allF {
 		t.allF[j] = int32(j)
 	}
-	t.feats = make([]int32, 0, d)
 	t.tree = make([]node, 0, t.maxTreeNodes())
 	return t, nil
 }
@@ -263,7 +301,7 @@ func (t *trainer) maxTreeNodes() int {
 	if t.maxDepth < 30 {
 		full = 1<<(t.maxDepth+1) - 1
 	}
-	if t.mcw > 0 {
+	if t.minN > 0 {
 		return min(full, 2*t.n-1)
 	}
 	return min(full, 1<<12)
@@ -276,9 +314,6 @@ func (t *trainer) sampleFeatures(rng *rand.Rand) {
 	if t.colsample >= 1 {
 		t.feats = append(t.feats, t.allF...)
 		return
-	}
-	for j := range t.allF {
-		t.allF[j] = int32(j)
 	}
 	rng.Shuffle(len(t.allF), func(a, b int) { t.allF[a], t.allF[b] = t.allF[b], t.allF[a] })
 	t.feats = append(t.feats, t.allF[:t.featPerTree]...)
@@ -301,23 +336,6 @@ func (t *trainer) sampleRows(rng *rand.Rand) {
 	for i := range t.active {
 		t.active[i] = rng.Float64() < p
 	}
-}
-
-// ensureSlots sizes the per-level arrays for m slots.
-func (t *trainer) ensureSlots(m int) {
-	if cap(t.nodeG) >= m {
-		return
-	}
-	c := max(m, 2*cap(t.nodeG), 8)
-	t.nodeG = make([]float64, c)
-	t.nodeH = make([]float64, c)
-	t.rootGain = make([]float32, c)
-	t.weights = make([]float32, c)
-	t.accG = make([]float64, c)
-	t.accH = make([]float64, c)
-	t.last = make([]float32, c)
-	t.best = make([]split, c)
-	t.child = make([]int32, c)
 }
 
 // childGain is TreeEvaluator::CalcGainGivenWeight of xgboost 1.7 with no constraint:
@@ -349,166 +367,275 @@ func thresholdL1(w, alpha float64) float64 {
 	return 0
 }
 
-// statSlots computes G, H, weight and root gain of the first m slots from the rows'
-// positions, summing in row order as xgboost's InitNewNode does.
-func (t *trainer) statSlots(m int) {
-	G, H := t.nodeG[:m], t.nodeH[:m]
-	for s := range G {
-		G[s], H[s] = 0, 0
-	}
-	for i, s := range t.pos {
-		if s >= 0 {
-			G[s] += float64(t.grad[i])
-			H[s]++
-		}
-	}
-	for s := 0; s < m; s++ {
-		w := t.weight(G[s], H[s])
-		t.weights[s] = w
-		t.rootGain[s] = t.childGain(G[s], H[s])
-		nd := &t.tree[t.slots[s]]
-		nd.weight = w
-		nd.cover = float32(H[s])
+// finishSlots completes the level's slots once G and N are summed: weight, root gain,
+// and the node's stored weight and cover.
+func (t *trainer) finishSlots() {
+	for s := range t.lv {
+		sl := &t.lv[s]
+		H := float64(sl.N)
+		sl.weight = t.weight(sl.G, H)
+		sl.rootGain = t.childGain(sl.G, H)
+		nd := &t.tree[sl.id]
+		nd.weight = sl.weight
+		nd.cover = float32(H)
 	}
 }
 
 // grow builds one tree level by level (xgboost's ColMaker::Builder::Update).
 func (t *trainer) grow() {
+	n := t.n
 	t.tree = append(t.tree[:0], node{feat: -1, parent: -1})
-	t.slots = append(t.slots[:0], 0)
-	t.ensureSlots(1)
+	// The root: the tree's rows, in each offered feature's sorted order.
+	root := slot{id: 0}
 	for i, a := range t.active {
 		if a {
 			t.pos[i] = 0
+			root.G += float64(t.grad[i])
+			root.N++
 		} else {
 			t.pos[i] = -1
 		}
 	}
-	t.statSlots(1)
-	for depth := 0; depth < t.maxDepth; depth++ {
-		m := len(t.slots)
-		best := t.best[:m]
-		for s := range best {
-			best[s] = split{}
-		}
+	root.end = root.N
+	if root.N == int32(n) {
+		// Every row takes part: use the fit's base layout with this tree's gradients.
 		for _, f := range t.feats {
-			t.scan(f, m)
-		}
-		// Split or close every open node, allocating children in queue order.
-		t.next = t.next[:0]
-		for s := 0; s < m; s++ {
-			id := t.slots[s]
-			b := best[s]
-			if b.loss > kRtEps {
-				l := int32(len(t.tree))
-				t.tree = append(t.tree, node{feat: -1, parent: id}, node{feat: -1, parent: id})
-				nd := &t.tree[id]
-				nd.feat, nd.thr, nd.gain, nd.left = b.feat, b.thr, b.loss, l
-				t.child[s] = int32(len(t.next))
-				t.next = append(t.next, l, l+1)
-			} else {
-				t.tree[id].value = t.weights[s] * t.eta
-				t.child[s] = -1
+			blk, grad := t.base[int(f)*n:int(f)*n+n], t.grad
+			for k := range blk {
+				blk[k].grad = grad[blk[k].row]
 			}
 		}
-		if len(t.next) == 0 {
+		t.cur, t.ncur = t.base, -1
+	} else {
+		// Subsampled rows: filter the base layout.
+		w := t.bufs[0]
+		for _, f := range t.feats {
+			src, dst := t.base[int(f)*n:int(f)*n+n], w[int(f)*n:int(f)*n+n]
+			k := 0
+			for _, e := range src {
+				if t.active[e.row] {
+					dst[k] = entry{val: e.val, grad: t.grad[e.row], row: e.row}
+					k++
+				}
+			}
+		}
+		t.cur, t.ncur = w, 0
+	}
+	t.lv = append(t.lv[:0], root)
+	t.finishSlots()
+	for depth := 0; depth < t.maxDepth; depth++ {
+		for s := range t.lv {
+			sl := &t.lv[s]
+			for _, f := range t.feats {
+				o := int(f) * n
+				t.scanSegment(sl, f, t.cur[o+int(sl.beg):o+int(sl.end)])
+			}
+		}
+		// Split or close every open node, allocating children in queue order.
+		t.lv2 = t.lv2[:0]
+		for s := range t.lv {
+			sl := &t.lv[s]
+			if b := sl.best; b.loss > kRtEps {
+				l := int32(len(t.tree))
+				t.tree = append(t.tree, node{feat: -1, parent: sl.id}, node{feat: -1, parent: sl.id})
+				nd := &t.tree[sl.id]
+				nd.feat, nd.thr, nd.gain, nd.left = b.feat, b.thr, b.loss, l
+				sl.child = int32(len(t.lv2))
+				t.lv2 = append(t.lv2, slot{id: l}, slot{id: l + 1})
+			} else {
+				t.tree[sl.id].value = sl.weight * t.eta
+				sl.child = -1
+			}
+		}
+		if len(t.lv2) == 0 {
 			return
 		}
-		// Move the rows of split nodes to their children.
-		n := t.n
+		// Send each row of a split node to its child, summing the children's G and N
+		// in row order.
 		for i, s := range t.pos {
 			if s < 0 {
 				continue
 			}
-			c := t.child[s]
+			sl := &t.lv[s]
+			c := sl.child
 			if c < 0 {
 				t.pos[i] = -1
 				continue
 			}
-			nd := &t.tree[t.slots[s]]
+			nd := &t.tree[sl.id]
 			if t.cols[int(nd.feat)*n+i] >= nd.thr {
+				t.rightU[i] = 1
 				c++
+			} else {
+				t.rightU[i] = 0
 			}
 			t.pos[i] = c
+			t.lv2[c].G += float64(t.grad[i])
+			t.lv2[c].N++
 		}
-		t.slots, t.next = t.next, t.slots
-		t.ensureSlots(len(t.slots))
-		t.statSlots(len(t.slots))
+		var off int32
+		for c := range t.lv2 {
+			t.lv2[c].beg = off
+			off += t.lv2[c].N
+			t.lv2[c].end = off
+		}
+		if depth+1 < t.maxDepth {
+			t.partition()
+		}
+		t.lv, t.lv2 = t.lv2, t.lv
+		t.finishSlots()
 	}
 	// Nodes still open at max_depth become leaves.
-	for s, id := range t.slots {
-		t.tree[id].value = t.weights[s] * t.eta
+	for _, sl := range t.lv {
+		t.tree[sl.id].value = sl.weight * t.eta
 	}
 }
 
-// scan enumerates the splits of feature f for the m open nodes at once, from the
-// largest value to the smallest (xgboost's EnumerateSplit with d_step = −1), updating
-// each node's best split.
-func (t *trainer) scan(f int32, m int) {
+// partition moves the rows of every split node, in every offered feature's block, to
+// its children's segments of the next layout, keeping the sorted order (a stable
+// partition), and makes that layout current. Rows of nodes that became leaves are
+// dropped.
+func (t *trainer) partition() {
 	n := t.n
-	idx := t.sidx[int(f)*n : int(f)*n+n]
-	val := t.sval[int(f)*n : int(f)*n+n]
-	accG, accH, last := t.accG[:m], t.accH[:m], t.last[:m]
-	nodeG, nodeH, rootGain, best := t.nodeG[:m], t.nodeH[:m], t.rootGain[:m], t.best[:m]
-	for s := range accG {
-		accG[s], accH[s] = 0, 0
+	next := 0
+	if t.ncur == 0 {
+		next = 1
 	}
-	pos, grad, mcw := t.pos, t.grad, t.mcw
-	for k := n - 1; k >= 0; k-- {
-		r := idx[k]
-		s := pos[r]
-		if s < 0 {
-			continue
+	dst := t.bufs[next]
+	rightU, lv, lv2, cur := t.rightU, t.lv, t.lv2, t.cur
+	for _, f := range t.feats {
+		o := int(f) * n
+		src, dblk := cur[o:o+n], dst[o:o+n]
+		for s := range lv {
+			sl := &lv[s]
+			if sl.child < 0 {
+				continue
+			}
+			partitionSegment(dblk[lv2[sl.child].beg:lv2[sl.child+1].end], src[sl.beg:sl.end], lv2[sl.child].N, rightU)
 		}
-		v := val[k]
-		g := float64(grad[r])
-		if accH[s] == 0 {
-			accG[s], accH[s], last[s] = g, 1, v
-			continue
-		}
-		if v != last[s] && accH[s] >= mcw {
-			// The rows scanned so far (values ≥ last) form the right child.
-			hl := nodeH[s] - accH[s]
-			if hl >= mcw {
-				gl := nodeG[s] - accG[s]
-				sum := t.childGain(gl, hl) + t.childGain(accG[s], accH[s])
-				loss := sum - rootGain[s]
-				if best[s].needReplace(loss, f) {
-					thr := (v + last[s]) * 0.5
-					if thr == v {
-						thr = last[s]
+	}
+	t.cur, t.ncur = dst, next
+}
+
+// partitionSegment copies src to dst, the rows going left (rightU[row] = 0) to the first
+// nLeft places and the others after them, each side in its order in src. It is branch
+// free: the side is data-dependent, so a branch would mispredict often.
+//go:noinline
+func partitionSegment(dst, src []entry, nLeft int32, rightU []uint8) {
+	l, r := int32(0), nLeft
+	for _, e := range src {
+		isR := int32(rightU[e.row])
+		dst[l+(r-l)*isR] = e
+		l += 1 - isR
+		r += isR
+	}
+}
+
+// screenTol bounds the relative difference between the float64 screening gain of
+// scanSegment and xgboost's float32 evaluation (four float32 roundings, ≤ 4·2^-24 ≈
+// 2.4e-7 of the children's gain), with a 4× safety factor.
+const screenTol = 1e-6
+
+// scanSegment enumerates the splits of feature f for one open node, whose rows have
+// the values val (sorted descending) and gradients grad, in xgboost's order: from the
+// largest value to the smallest (EnumerateSplit with d_step = −1). It updates the node's
+// best split.
+//
+// Features are scanned in ascending order, so a node's best split never has a larger
+// feature index than f, and xgboost's NeedReplace reduces to "strictly greater, and not
+// infinite": ties go to the lower feature and, within a feature, to the first candidate
+// of the descending scan. Most candidates lose clearly; they are screened out in float64
+// with multiplications by 1/(H+λ), and only candidates within screenTol of the best get
+// the exact float32 evaluation that decides.
+func (t *trainer) scanSegment(sl *slot, f int32, seg []entry) {
+	m := len(seg) // = sl.N: the segment holds exactly the node's rows
+	if m == 0 {
+		return
+	}
+	best := sl.best
+	nodeG, root, minN := sl.G, sl.rootGain, int(t.minN)
+	// At position j the right child holds the j rows above (values ≥ last) and the left
+	// child the m−j rows from j on; both need ≥ minN rows (min_child_weight) and ≥ 1.
+	start, end := max(minN, 1), min(m-1, m-minN)
+	accG := 0.0
+	j := 0
+	for ; j < start && j < m; j++ {
+		accG += float64(seg[j].grad)
+	}
+	if start <= end {
+		// bar is the screening threshold: approx > bar ⇔ approx − root + approx·tol > best.
+		bar := (float64(best.loss) + float64(root)) / (1 + screenTol)
+		last := seg[start-1].val
+		es := seg[start : end+1]
+		invR := t.inv[start : end+1][:len(es)]              // 1/(j+λ)
+		invL := t.rinv[t.n-m+start : t.n-m+end+1][:len(es)] // 1/(m−j+λ)
+		if t.alpha == 0 {
+			for jj := range es {
+				// The screen comes first and the boundary test (distinct values) second:
+				// screened-out candidates then cost no branch on tied values.
+				e := &es[jj]
+				v, gl := e.val, nodeG-accG
+				if approx := gl*gl*invL[jj] + accG*accG*invR[jj]; approx > bar && v != last {
+					if t.evalExact(&best, f, gl, accG, m-start-jj, start+jj, root, v, last) {
+						bar = (float64(best.loss) + float64(root)) / (1 + screenTol)
 					}
-					best[s] = split{loss: loss, feat: f, thr: thr}
 				}
+				last = v
+				accG += float64(e.grad)
+			}
+		} else {
+			// The L1 penalty soft-thresholds G in every gain; kept out of the common path.
+			for jj := range es {
+				e := &es[jj]
+				v := e.val
+				gl, gr := thresholdL1(nodeG-accG, t.alpha), thresholdL1(accG, t.alpha)
+				if approx := gl*gl*invL[jj] + gr*gr*invR[jj]; approx > bar && v != last {
+					if t.evalExact(&best, f, gl, gr, m-start-jj, start+jj, root, v, last) {
+						bar = (float64(best.loss) + float64(root)) / (1 + screenTol)
+					}
+				}
+				last = v
+				accG += float64(e.grad)
 			}
 		}
-		accG[s] += g
-		accH[s]++
-		last[s] = v
+		j = end + 1
 	}
 	// xgboost then tries sending every scanned row right and the rest (missing values)
 	// left. Dense data have no missing values, so this proposes an empty left child: it
 	// can pass the weight test only when min_child_weight ≤ 0, and then its loss_chg is
 	// 0 up to rounding. Kept for parity with xgboost in that corner.
-	if mcw > 0 {
-		return
-	}
-	for s := 0; s < m; s++ {
-		if !(accH[s] >= mcw) {
-			continue
+	if minN == 0 {
+		for ; j < m; j++ {
+			accG += float64(seg[j].grad)
 		}
-		hl := nodeH[s] - accH[s]
-		if !(hl >= mcw) {
-			continue
-		}
-		gl := nodeG[s] - accG[s]
-		sum := t.childGain(gl, hl) + t.childGain(accG[s], accH[s])
-		loss := sum - rootGain[s]
-		if best[s].needReplace(loss, f) {
-			gap := float32(math.Abs(float64(last[s]))) + kRtEps
-			best[s] = split{loss: loss, feat: f, thr: last[s] - gap}
+		sum := t.childGain(nodeG-accG, 0) + t.childGain(accG, float64(m))
+		if loss := sum - root; best.needReplace(loss, f) {
+			last := seg[m-1].val
+			gap := float32(math.Abs(float64(last))) + kRtEps
+			best = split{loss: loss, feat: f, thr: last - gap}
 		}
 	}
+	sl.best = best
+}
+
+// evalExact computes a candidate's loss_chg exactly as xgboost 1.7 does — children's
+// gains float32(G²)/float32(H+λ) added in float32, minus the float32 root gain — and
+// makes it the best split if NeedReplace says so, with the float32 midpoint threshold
+// between the value v below the boundary and last above it. gl and gr are the
+// (soft-thresholded) gradient sums of the left and right children, nl and nr their
+// row counts. It reports whether best changed.
+func (t *trainer) evalExact(best *split, f int32, gl, gr float64, nl, nr int, root, v, last float32) bool {
+	sum := float32(gl*gl)/float32(float64(nl)+t.lambda) + float32(gr*gr)/float32(float64(nr)+t.lambda)
+	loss := sum - root
+	if !best.needReplace(loss, f) {
+		return false
+	}
+	thr := (v + last) * 0.5
+	if thr == v {
+		thr = last
+	}
+	*best = split{loss: loss, feat: f, thr: thr}
+	return true
 }
 
 // prune is xgboost's updater_prune: bottom-up, a split whose two children are leaves
