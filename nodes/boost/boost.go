@@ -520,6 +520,7 @@ func (t *trainer) partition() {
 // partitionSegment copies src to dst, the rows going left (rightU[row] = 0) to the first
 // nLeft places and the others after them, each side in its order in src. It is branch
 // free: the side is data-dependent, so a branch would mispredict often.
+//
 //go:noinline
 func partitionSegment(dst, src []entry, nLeft int32, rightU []uint8) {
 	l, r := int32(0), nLeft
