@@ -51,6 +51,9 @@ func (r *Regressor) FitModel(ctx context.Context, X *mat.Dense, y []float64, rng
 	if len(y) != n {
 		panic(fmt.Sprintf("boost: len(y) = %d, but X has %d rows", len(y), n))
 	}
+	if n == 0 {
+		return nil, fmt.Errorf("boost: no training rows")
+	}
 	c := r.cfg
 	if (c.Subsample < 1 || c.ColsampleBytree < 1) && rng == nil {
 		panic("boost: subsample or colsample_bytree < 1 needs a random stream, but rng is nil")
@@ -151,7 +154,7 @@ func (b *split) needReplace(loss float32, feat int32) bool {
 type slot struct {
 	G        float64 // gradient sum, in row order as xgboost's InitNewNode
 	N        int32   // row count: the hessian sum, since h = 1
-	beg, end int32   // segment of the node's rows in every feature block of w
+	beg, end int32   // segment of the node's rows in every feature block of cur
 	rootGain float32 // float32 G²/(H+λ)
 	weight   float32 // −T_α(G)/(H+λ)
 	id       int32   // node id in the tree
@@ -183,8 +186,6 @@ type trainer struct {
 	inv, rinv []float64
 
 	cols []float32 // column-major float32 copy of X: cols[f*n+i]
-	sidx []int32   // per feature, row indices sorted by value ascending: sidx[f*n+k]
-	sval []float32 // the matching values: sval[f*n+k] = cols[f*n+sidx[f*n+k]]
 	y    []float32
 	pred []float32 // current margins of the training rows
 	grad []float32 // g = ŷ − y; h = 1 for every row in the tree
@@ -221,8 +222,6 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 		colsample: float32(c.ColsampleBytree),
 		maxDepth:  c.MaxDepth,
 		cols:      make([]float32, n*d),
-		sidx:      make([]int32, n*d),
-		sval:      make([]float32, n*d),
 		y:         make([]float32, n),
 		pred:      make([]float32, n),
 		grad:      make([]float32, n),
@@ -261,9 +260,10 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 			t.cols[j*n+i] = f
 		}
 	}
-	// Sort each feature once per fit: keys map float32 order to uint32 order, with the
-	// row index in the low half so that ties keep row order (deterministic; ties only
-	// change the order of float64 sums, never a boundary).
+	// Sort each feature once per fit, into the base layout (descending): keys map
+	// float32 order to uint32 order, with the row index in the low half so that the
+	// order of ties is fixed (it only changes the order of float64 sums, never a
+	// boundary).
 	keys := make([]uint64, n)
 	for j := 0; j < d; j++ {
 		col := t.cols[j*n : j*n+n]
@@ -273,8 +273,6 @@ func newTrainer(c Config, X *mat.Dense, y []float64) (*trainer, error) {
 		slices.Sort(keys)
 		for k, key := range keys {
 			i := int32(uint32(key))
-			t.sidx[j*n+k] = i
-			t.sval[j*n+k] = col[i]
 			t.base[j*n+n-1-k] = entry{val: col[i], row: i}
 		}
 	}
