@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/ntedsl/ntedsl/nodes"
+	"github.com/ntedsl/ntedsl/nodes/boost"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
 	"github.com/ntedsl/ntedsl/nodes/ridge"
@@ -13,6 +14,7 @@ import (
 func Registry() *nodes.Registry {
 	r := nodes.NewRegistry()
 	nodes.RegisterCore(r)
+	boost.Register(r)
 	ridge.Register(r)
 	knn.Register(r)
 	pbp.Register(r)

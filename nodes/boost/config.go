@@ -10,29 +10,29 @@ import (
 // Config holds the booster's hyper-parameters, named after xgboost's.
 type Config struct {
 	// MaxDepth is the depth of every tree (xgboost max_depth); the root has depth 0.
-	MaxDepth int
+	MaxDepth int `attr:"max_depth" doc:"Depth of every tree (the root has depth 0)."`
 	// LearningRate shrinks every leaf (xgboost eta / learning_rate).
-	LearningRate float64
+	LearningRate float64 `attr:"learning_rate" doc:"Shrinkage of every leaf (xgboost eta)."`
 	// NEstimators is the number of boosting rounds, one tree each.
-	NEstimators int
+	NEstimators int `attr:"n_estimators" doc:"Number of boosting rounds, one tree each."`
 	// BaseScore is the initial margin: "0.5" (xgboost 1.x), "mean" (the mean of the
 	// float32 targets, as xgboost ≥ 2.0 estimates it for squared error), or a number
 	// written as text.
-	BaseScore string
+	BaseScore string `attr:"base_score" doc:"Initial margin: \"0.5\" (xgboost 1.x, the preprint's likely version), \"mean\" (mean of y, as xgboost ≥ 2.0 estimates it), or a number as text."`
 	// Lambda is the L2 penalty on leaf weights (reg_lambda).
-	Lambda float64
+	Lambda float64 `attr:"lambda" doc:"L2 penalty on leaf weights (reg_lambda)."`
 	// Alpha is the L1 penalty on leaf weights (reg_alpha), applied to G by
 	// soft-thresholding in both weights and gains, as xgboost's ThresholdL1.
-	Alpha float64
+	Alpha float64 `attr:"alpha" doc:"L1 penalty on leaf weights (reg_alpha)."`
 	// Gamma is the minimum loss reduction a split must reach to survive pruning
 	// (min_split_loss), compared with xgboost's un-halved loss_chg.
-	Gamma float64
+	Gamma float64 `attr:"gamma" doc:"Minimum loss reduction a split must reach to survive pruning (min_split_loss)."`
 	// MinChildWeight is the minimum hessian sum (here: row count) of a child.
-	MinChildWeight float64
+	MinChildWeight float64 `attr:"min_child_weight" doc:"Minimum hessian sum (for squared error: row count) of a child."`
 	// Subsample is the probability that a row takes part in a tree.
-	Subsample float64
+	Subsample float64 `attr:"subsample" doc:"Probability that a row takes part in a tree (seeded; only distributional parity with xgboost)."`
 	// ColsampleBytree is the fraction of features offered to a tree.
-	ColsampleBytree float64
+	ColsampleBytree float64 `attr:"colsample_bytree" doc:"Fraction of features offered to a tree (seeded)."`
 }
 
 // DefaultConfig returns the preprint's XGBRegressor(max_depth=3, learning_rate=0.1,
