@@ -19,6 +19,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// lastWarnings holds the warnings of the last runStudy.
+var lastWarnings []string
+
 // meanModel predicts the mean of its training targets: a regressor whose results are
 // known by hand.
 type meanModel struct{}
@@ -68,7 +71,12 @@ func runStudyWith(t *testing.T, reg *nodes.Registry, study string, files map[str
 		t.Fatalf("load: %s", diags.Error())
 	}
 	c, _ := runtime.OpenCache("", reg)
-	e := &runtime.Engine{Registry: reg, Cache: c, Jobs: 2}
+	lastWarnings = nil
+	e := &runtime.Engine{Registry: reg, Cache: c, Jobs: 2, Observe: func(ev runtime.Event) {
+		if ev.Kind == runtime.Warning {
+			lastWarnings = append(lastWarnings, ev.Addr+": "+ev.Message)
+		}
+	}}
 	res, err := e.Run(context.Background(), st)
 	return res, err, st
 }

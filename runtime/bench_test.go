@@ -3,6 +3,9 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -124,5 +127,59 @@ func TestConcurrentRunsShareOneCacheDirectory(t *testing.T) {
 	recs, _ := e.Cache.Entries()
 	if len(recs) != 300 {
 		t.Fatalf("%d records on disk, want 300", len(recs))
+	}
+}
+
+// TestHelperProcessRun is not a test: TestTwoProcessesShareOneCache runs the test binary
+// as a separate process with NTEDSL_HELPER_CACHE set, and this function then runs the
+// synthetic study against that cache directory.
+func TestHelperProcessRun(t *testing.T) {
+	dir := os.Getenv("NTEDSL_HELPER_CACHE")
+	if dir == "" {
+		return
+	}
+	reg, _ := testRegistry(nil)
+	st := loadStudy(t, reg, t.TempDir(), syntheticStudy(400))
+	e, _ := newEngine(t, reg, dir, "", 2)
+	if _, err := e.Run(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTwoProcessesShareOneCache(t *testing.T) {
+	if os.Getenv("NTEDSL_HELPER_CACHE") != "" {
+		return
+	}
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	var cmds []*exec.Cmd
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessRun$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "NTEDSL_HELPER_CACHE="+cacheDir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("helper process: %v", err)
+		}
+	}
+	reg, _ := testRegistry(nil)
+	e, rec := newEngine(t, reg, cacheDir, "", 2)
+	res, err := e.Run(context.Background(), loadStudy(t, reg, t.TempDir(), syntheticStudy(400)))
+	if err != nil || res.Cached != 400 || len(rec.kinds(Warning)) != 0 {
+		t.Fatalf("after two processes: err %v, cached %d, warnings %v", err, res.Cached, rec.kinds(Warning))
+	}
+	// No temporary files are left behind.
+	var temps []string
+	filepath.WalkDir(cacheDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
+			temps = append(temps, p)
+		}
+		return nil
+	})
+	if len(temps) > 0 {
+		t.Fatalf("temporary files left: %v", temps)
 	}
 }
