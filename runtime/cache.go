@@ -31,6 +31,7 @@ type Cache struct {
 	mu   sync.Mutex
 	mem  map[string]memEntry // by key
 	recs map[string]Record   // records read from disk (plan reads them, run reuses them)
+	dirs map[string]bool     // shard directories known to exist
 	warn func(string)
 }
 
@@ -49,11 +50,17 @@ type Record struct {
 	Size     int             `json:"size"`
 	Addr     string          `json:"addr"`    // the instance that produced it (informational)
 	Created  string          `json:"created"` // RFC 3339 (informational)
+	// Inline holds the value itself when it is small, so that a cheap node costs one file
+	// instead of two; larger values live in a blob.
+	Inline []byte `json:"inline,omitempty"`
 }
+
+// inlineLimit is the largest value stored inside its record.
+const inlineLimit = 8 << 10
 
 // OpenCache opens (creating if needed) a cache in dir; dir "" gives a memory-only cache.
 func OpenCache(dir string, registry *nodes.Registry) (*Cache, error) {
-	c := &Cache{dir: dir, registry: registry, mem: map[string]memEntry{}, recs: map[string]Record{}, warn: func(string) {}}
+	c := &Cache{dir: dir, registry: registry, mem: map[string]memEntry{}, recs: map[string]Record{}, dirs: map[string]bool{}, warn: func(string) {}}
 	if dir != "" {
 		for _, sub := range []string{"blobs", "keys", "addr"} {
 			if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
@@ -102,7 +109,12 @@ func (c *Cache) Lookup(key string) (nodes.Value, Record, bool) {
 		c.forget(key)
 		return nil, Record{}, false
 	}
-	data, err := c.readBlob(rec.Digest, rec.Type)
+	data, err := rec.Inline, error(nil)
+	if data == nil {
+		data, err = c.readBlob(rec.Digest, rec.Type)
+	} else if Digest(rec.Type, data) != rec.Digest {
+		err = errors.New("inline value checksum mismatch")
+	}
 	if err == nil {
 		var v nodes.Value
 		v, err = c.registry.DecodeValue(rec.Type, data)
@@ -142,8 +154,10 @@ func (c *Cache) Has(key string) (Record, bool) {
 	if err != nil {
 		return Record{}, false
 	}
-	if _, err := os.Stat(shard(c.dir, "blobs", rec.Digest)); err != nil {
-		return Record{}, false
+	if rec.Inline == nil {
+		if _, err := os.Stat(shard(c.dir, "blobs", rec.Digest)); err != nil {
+			return Record{}, false
+		}
 	}
 	return rec, true
 }
@@ -156,12 +170,13 @@ func (c *Cache) Put(rec Record, v nodes.Value, data []byte) error {
 	if c.dir == "" {
 		return nil
 	}
-	bp := shard(c.dir, "blobs", rec.Digest)
-	if _, err := os.Stat(bp); err != nil {
+	if len(data) <= inlineLimit {
+		rec.Inline = data
+	} else if bp := shard(c.dir, "blobs", rec.Digest); !exists(bp) {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "ntedsl-blob/1\n%s\n%d\n", rec.Type, len(data))
 		b.Write(data)
-		if err := writeAtomic(bp, b.Bytes()); err != nil {
+		if err := c.writeAtomic(bp, b.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -170,7 +185,29 @@ func (c *Cache) Put(rec Record, v nodes.Value, data []byte) error {
 		return err
 	}
 	sum := sha256.Sum256(rj)
-	return writeAtomic(shard(c.dir, "keys", rec.Key), append(append(rj, '\n'), hex.EncodeToString(sum[:])+"\n"...))
+	return c.writeAtomic(shard(c.dir, "keys", rec.Key), append(append(rj, '\n'), hex.EncodeToString(sum[:])+"\n"...))
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// writeAtomic is writeAtomic with the shard directories created once per cache object.
+func (c *Cache) writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	c.mu.Lock()
+	made := c.dirs[dir]
+	c.mu.Unlock()
+	if !made {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.dirs[dir] = true
+		c.mu.Unlock()
+	}
+	return writeFileAtomic(path, data)
 }
 
 func (c *Cache) readRecord(key string) (Record, error) {
@@ -236,10 +273,14 @@ func (c *Cache) readBlob(digest, typeName string) ([]byte, error) {
 // writeAtomic writes data to path through a temporary file and a rename, so readers see
 // the old content or the new, never a mix.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
+	return writeFileAtomic(path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
@@ -375,7 +416,9 @@ func (c *Cache) GC(maxAge time.Duration, now time.Time) (GCStats, error) {
 			os.Remove(p)
 			return nil
 		}
-		live[rec.Digest] = true
+		if rec.Inline == nil {
+			live[rec.Digest] = true
+		}
 		return nil
 	})
 	if err != nil {
@@ -410,6 +453,7 @@ func (c *Cache) Clear() error {
 	c.mu.Lock()
 	c.mem = map[string]memEntry{}
 	c.recs = map[string]Record{}
+	c.dirs = map[string]bool{}
 	c.mu.Unlock()
 	if c.dir == "" {
 		return nil
