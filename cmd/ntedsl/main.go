@@ -50,9 +50,6 @@ Common flags (before or after FILE):
 `
 
 func main() {
-	// Parallelism comes from the engine's worker budget (-j), shared by nodes and their
-	// folds; the autodiff kernels must not spawn their own threads on top of it.
-	autodiff.SetMaxThreads(1)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -133,6 +130,9 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, error) 
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// Parallelism comes from the engine's worker budget (-j), shared by nodes and their
+	// folds; the autodiff kernels must not spawn their own threads on top of it.
+	autodiff.SetMaxThreads(1)
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -221,3 +221,38 @@ func TestDescribeAndSchedule(t *testing.T) {
 		t.Fatalf("schedule error: %s", errs)
 	}
 }
+
+// TestPipelineDeterministicAcrossJobs runs the main study (2 repetitions) with -j 1 and
+// -j 2 into two output folders and requires byte-identical results, then checks that a
+// re-run is served entirely from the cache.
+func TestPipelineDeterministicAcrossJobs(t *testing.T) {
+	dir := t.TempDir()
+	study := filepath.Join("..", "..", "pipelines", "nte_baseline.hcl")
+	outs := map[string]map[string]string{}
+	for _, j := range []string{"1", "2"} {
+		out := filepath.Join(dir, "out"+j)
+		code, _, errs := ntedsl(t, "run", study, "-var", "repeats=2", "-j", j, "--cache", filepath.Join(dir, "cache"+j), "--out", out)
+		if code != 0 {
+			t.Fatalf("-j %s: exit %d\n%s", j, code, errs)
+		}
+		files := map[string]string{}
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(out, e.Name()))
+			files[e.Name()] = string(b)
+		}
+		outs[j] = files
+	}
+	if len(outs["1"]) < 10 {
+		t.Fatalf("only %d result files", len(outs["1"]))
+	}
+	for name, b := range outs["1"] {
+		if outs["2"][name] != b {
+			t.Errorf("%s differs between -j 1 and -j 2", name)
+		}
+	}
+	code, out, _ := ntedsl(t, "run", study, "-var", "repeats=2", "--cache", filepath.Join(dir, "cache1"), "--out", filepath.Join(dir, "out1"), "--json")
+	if code != 0 || strings.Contains(out, `"event":"node_start"`) {
+		t.Fatalf("re-run computed something:\n%s", out)
+	}
+}
