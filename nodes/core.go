@@ -9,4 +9,5 @@ func RegisterCore(r *Registry) {
 	registerDescriptor(r)
 	registerSchedule(r)
 	registerBenchmark(r)
+	registerReport(r)
 }

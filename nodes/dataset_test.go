@@ -325,3 +325,49 @@ predict "p" {
 		t.Fatalf("prediction %v", p.Col("prediction").Num)
 	}
 }
+
+func TestReportCollectsTablesAndFigures(t *testing.T) {
+	var data strings.Builder
+	data.WriteString("id,x,y\n")
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&data, "r%d,%d,%d\n", i, i, i%7)
+	}
+	res, err, _ := runStudy(t, `
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+meanmodel "m" {}
+evaluate "cv" {
+  data    = dataset.d
+  models  = [meanmodel.m]
+  folds   = 4
+  repeats = 2
+}
+noise_schedule "s" {}
+report "r" {
+  title   = "A <test> report"
+  include = [evaluate.cv, noise_schedule.s, dataset.d]
+}`, map[string]string{"data.csv": data.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Values["report.r"].(*nodes.Report)
+	h := string(r.HTML)
+	for _, want := range []string{"<title>A &lt;test&gt; report</title>", "<h2 id=\"evaluate.cv\">", "<svg", "T = 50", "r19"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(r.Markdown), "![evaluate.cv d_raw](evaluate.cv_d_raw.svg)") {
+		t.Errorf("Markdown lacks the figure link:\n%s", r.Markdown)
+	}
+	// The encoding round-trips.
+	b, _ := r.MarshalBinary()
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	back, err := reg.DecodeValue("report", b)
+	if err != nil || string(back.(*nodes.Report).HTML) != h {
+		t.Fatalf("round trip: %v", err)
+	}
+}

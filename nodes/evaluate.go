@@ -5,9 +5,11 @@ import (
 	"encoding/gob"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/stdlib/cv"
+	"github.com/ntedsl/ntedsl/stdlib/plot"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 )
 
@@ -99,6 +101,9 @@ func (e *Evaluation) Artifacts() (map[string][]byte, error) {
 		"_tests.csv":       func(b *bytes.Buffer) error { return cv.WriteTestsCSV(b, e.Result) },
 		".json":            func(b *bytes.Buffer) error { return cv.WriteJSON(b, e.Result) },
 		".txt":             func(b *bytes.Buffer) error { return cv.WriteTable(b, e.Result) },
+	}
+	for name, svg := range e.figures() {
+		out[name] = svg
 	}
 	if len(e.Result.Diagnostics) > 0 {
 		writers["_diagnostics.csv"] = func(b *bytes.Buffer) error { return cv.WriteDiagnosticsCSV(b, e.Result) }
@@ -192,4 +197,39 @@ func sameIDs(ids []string, t *table.Table) bool {
 		}
 	}
 	return true
+}
+
+// figures draws, per variant and arm, the predictions averaged over repetitions against
+// the evaluation targets, one series per model: the preprint's predicted-vs-experimental
+// plot. Arms scored against regularized targets say so in the title.
+func (e *Evaluation) figures() map[string][]byte {
+	type key struct{ variant, arm, eval string }
+	var order []key
+	charts := map[key]*plot.Chart{}
+	for i := range e.Result.Series {
+		s := &e.Result.Series[i]
+		k := key{s.Variant, s.Arm, s.Eval}
+		ch, ok := charts[k]
+		if !ok {
+			ch = &plot.Chart{Title: fmt.Sprintf("%s, arm %s: mean out-of-fold prediction vs %s target", s.Variant, s.Arm, s.Eval),
+				XLabel: s.Eval + " target", YLabel: "prediction (mean over repetitions)", Diagonal: true}
+			charts[k] = ch
+			order = append(order, k)
+		}
+		n := len(s.Pred[0])
+		x, y := make([]float64, n), make([]float64, n)
+		for r := range s.Pred {
+			for i := 0; i < n; i++ {
+				x[i] += s.Target[r][i] / float64(len(s.Pred))
+				y[i] += s.Pred[r][i] / float64(len(s.Pred))
+			}
+		}
+		ch.Series = append(ch.Series, plot.Series{Name: s.Model, X: x, Y: y, Points: true})
+	}
+	out := map[string][]byte{}
+	for _, k := range order {
+		name := fmt.Sprintf("_%s_%s.svg", k.variant, strings.NewReplacer("'", "prime", "->", "_to_").Replace(k.arm))
+		out[name] = charts[k].SVG()
+	}
+	return out
 }

@@ -272,3 +272,21 @@ func (c *Context) AttrError(attr, summary, detail string) error {
 	}
 	return Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}}
 }
+
+// FileStem turns an instance address into the stem of its result files:
+// `evaluate.icr["b005"]` → `evaluate.icr.b005`.
+func FileStem(addr string) string {
+	var b strings.Builder
+	for _, r := range addr {
+		switch {
+		case r == '[':
+			b.WriteByte('.')
+		case r == ']' || r == '"':
+		case r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -436,24 +435,8 @@ func (rs *runState) compute(in *lang.Instance, kind *nodes.Kind, inputs map[stri
 	return kind.Run(c, in.Config)
 }
 
-// FileStem turns an instance address into a file name stem: `evaluate.icr["b005"]` →
-// `evaluate.icr.b005`.
-func FileStem(addr string) string {
-	var b strings.Builder
-	for _, r := range addr {
-		switch {
-		case r == '[' || r == ']' || r == '"':
-			if r == '[' {
-				b.WriteByte('.')
-			}
-		case r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
+// FileStem turns an instance address into a file name stem (see nodes.FileStem).
+func FileStem(addr string) string { return nodes.FileStem(addr) }
 
 // writeArtifacts writes a value's result files, each atomically, skipping files that
 // already hold the same bytes.
