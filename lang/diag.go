@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/ntedsl/ntedsl/stdlib/suggest"
 )
 
 // Suggest returns the candidate closest to name, or "" when none is close enough to be a
@@ -13,7 +14,7 @@ import (
 func Suggest(name string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		d := suggest.Distance(strings.ToLower(name), strings.ToLower(c))
 		if strings.ToLower(name) == strings.ToLower(c) {
 			d = 0
 		}
@@ -29,28 +30,6 @@ func Suggest(name string, candidates []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b (in runes).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // WriteDiagnostics renders diagnostics the way HCL does: file:line:col, the source line

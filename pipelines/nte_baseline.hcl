@@ -35,13 +35,11 @@ dataset "nte" {
 # input, and PBP's ReLU network extrapolates without bound (RMSE ~1e12 in a 10-repeat run).
 descriptor "atomic" {
   data       = dataset.nte
-  properties = ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"]
-  stats      = ["mean", "range", "std"]
-  scopes     = ["A", "M", "all"]
+  properties = local.properties
+  stats      = local.stats
+  scopes     = local.scopes
   fractions  = false
-  derive = {
-    radius_ratio = "A_shannon_radius_mean / M_shannon_radius_mean"
-  }
+  derive     = local.derive
 }
 
 # XGBRegressor(max_depth=3, learning_rate=0.1, n_estimators=100) as xgboost 1.7 resolves it.
@@ -79,13 +77,11 @@ dataset "candidates" {
 
 descriptor "candidates" {
   data       = dataset.candidates
-  properties = ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"]
-  stats      = ["mean", "range", "std"]
-  scopes     = ["A", "M", "all"]
+  properties = local.properties
+  stats      = local.stats
+  scopes     = local.scopes
   fractions  = false
-  derive = {
-    radius_ratio = "A_shannon_radius_mean / M_shannon_radius_mean"
-  }
+  derive     = local.derive
 }
 
 predict "candidates" {
@@ -97,11 +93,14 @@ predict "candidates" {
 }
 
 locals {
-  # Composition fractions differ between the two tables, so predictions use the
-  # property descriptors only.
+  properties = ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"]
+  stats      = ["mean", "range", "std"]
+  scopes     = ["A", "M", "all"]
+  derive     = { radius_ratio = "A_shannon_radius_mean / M_shannon_radius_mean" }
+  # The descriptor columns, named <scope>_<property>_<stat>, plus the derived ratio.
   features = concat(
-    flatten([for s in ["A", "M", "all"] : [for p in ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"] : [for st in ["mean", "range", "std"] : "${s}_${p}_${st}"]]]),
-    ["radius_ratio"],
+    flatten([for sc in local.scopes : [for p in local.properties : [for st in local.stats : "${sc}_${p}_${st}"]]]),
+    keys(local.derive),
   )
 }
 

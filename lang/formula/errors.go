@@ -2,6 +2,7 @@ package formula
 
 import (
 	"fmt"
+	"github.com/ntedsl/ntedsl/stdlib/suggest"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -111,7 +112,7 @@ func suggestSymbols(token, run string) []string {
 	}
 	var same, other []string
 	for _, s := range elements.Symbols() {
-		if editDistance(token, s) != 1 {
+		if suggest.Distance(token, s) != 1 {
 			continue
 		}
 		if s[0] == token[0] {
@@ -129,28 +130,6 @@ func suggestSymbols(token, run string) []string {
 		return other
 	}
 	return nil
-}
-
-// editDistance is the Levenshtein distance between two short strings, by runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // quoteRune quotes one character for a message.

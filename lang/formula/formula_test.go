@@ -166,17 +166,6 @@ func TestErrorSourceAndCaret(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"Mb", "Mo", 1}, {"Scx", "Sc", 1}, {"", "Sc", 2}, {"kitten", "sitting", 3}, {"Fe", "Fe", 0}} {
-		if got := editDistance(tc.a, tc.b); got != tc.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
-		}
-	}
-}
-
 // checkRoundTrip asserts the canonical-string property: Parse(Canonical) succeeds with the
 // same composition (same order, exactly equal amounts), flag and canonical string.
 func checkRoundTrip(t *testing.T, in string, f *Formula) {

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"github.com/ntedsl/ntedsl/stdlib/suggest"
 	"slices"
 	"strings"
 )
@@ -101,31 +102,10 @@ func closest(name string) string {
 	best, bd := "", 4
 	for _, n := range Names() {
 		for _, cand := range []string{n, strings.TrimPrefix(n, Prefix)} {
-			if d := editDistance(strings.ToLower(name), cand); d < bd {
+			if d := suggest.Distance(strings.ToLower(name), cand); d < bd {
 				best, bd = n, d
 			}
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -2,6 +2,7 @@ package materials
 
 import (
 	"fmt"
+	"github.com/ntedsl/ntedsl/stdlib/suggest"
 	"math"
 	"slices"
 	"strings"
@@ -225,7 +226,7 @@ func checkList(what string, got, allowed []string) error {
 func didYouMean(s string, names []string) string {
 	best, bd := "", 3
 	for _, n := range names {
-		if d := levenshtein(strings.ToLower(s), strings.ToLower(n)); d < bd {
+		if d := suggest.Distance(strings.ToLower(s), strings.ToLower(n)); d < bd {
 			best, bd = n, d
 		}
 	}
@@ -233,27 +234,6 @@ func didYouMean(s string, names []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // Missing is a property value that the element data do not have.
