@@ -35,6 +35,10 @@ func printResults(stdout, stderr io.Writer, st *lang.Study, e *runtime.Engine, r
 				fmt.Fprintf(stderr, "  %s: %v\n", f.Addr, f.Err)
 				continue
 			}
+			if errors.Is(f.Err, context.Canceled) {
+				fmt.Fprintf(stderr, "  %s: interrupted\n", f.Addr)
+				continue
+			}
 			var d nodes.Diagnostics
 			if errors.As(f.Err, &d) {
 				fmt.Fprintf(stderr, "  %s failed:\n", f.Addr)
