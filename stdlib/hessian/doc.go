@@ -29,7 +29,9 @@
 // MLP (tanh or ReLU hidden layers, one linear output, parameters as one flat vector in
 // PyTorch's layout) with Objective, the mean squared error on fixed data: Loss, Grad and the
 // exact R-operator HVP. Fit and Train fit it by full-batch L-BFGS (gonum optimize),
-// deterministic, so that the landscape is analysed at a stationary point.
+// deterministic, so that the landscape is analysed at a stationary point; an optional weight
+// decay gives small data sets a well-defined minimum (the Hessian analysed is still the data
+// loss's, whose eigenvalues are then ≥ −WeightDecay; Shift adds the penalty's WeightDecay·I).
 // LeastSquaresHVP is the constant H = (2/n)X̃ᵀX̃ of linear regression.
 //
 // Scale matters: eigenvalues and the trace are in units of loss per parameter², so compare

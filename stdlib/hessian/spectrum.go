@@ -15,6 +15,15 @@ import (
 // either slice.
 type HVP func(dst, v []float64)
 
+// Shift returns the operator v ↦ Hv + c·v, e.g. the Hessian of a loss with the weight
+// decay (c/2)·‖θ‖² added.
+func Shift(hvp HVP, c float64) HVP {
+	return func(dst, v []float64) {
+		hvp(dst, v)
+		floats.AddScaled(dst, c, v)
+	}
+}
+
 // pyEps is the constant PyHessian adds to norms and denominators: normalize(v) =
 // v/(‖v‖ + 1e-6), and the relative-change tests divide by |previous| + 1e-6.
 const pyEps = 1e-6
