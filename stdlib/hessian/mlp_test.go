@@ -82,7 +82,7 @@ func TestGradVsAutodiff(t *testing.T) {
 // models.md §6.3.2: Pearlmutter's Hv against the central difference of the analytic gradient
 // (relative error < 1e-6) and against autodiff.HVP (Richardson on the tape's gradient), with
 // symmetry uᵀ(Hv) = vᵀ(Hu) to 1e-10. ReLU nets are checked away from kinks: the activation
-// pattern is verified to be the same at both ends of every difference (σ” = 0 there).
+// pattern is verified to be the same at both ends of every difference (σ″ = 0 there).
 func TestPearlmutterVsFiniteDifferences(t *testing.T) {
 	for _, c := range fdNets {
 		for seed := uint64(1); seed <= 3; seed++ {
