@@ -20,6 +20,11 @@ type Settings struct {
 	// NegativeRel sets the threshold below which a node counts as negative: θ < −NegativeRel·
 	// max|θ| [1e-3]. Nodes between are numerically zero curvature (flat directions).
 	NegativeRel float64
+	// NegativeFloor, when positive, lowers the threshold to −max(NegativeRel·max|θ|,
+	// NegativeFloor) [0]. At a minimum of L + (wd/2)‖θ‖² the data loss's Hessian has
+	// eigenvalues down to −wd in the directions the decay pins; set NegativeFloor to about
+	// 1.5·wd so that they do not count as negative curvature.
+	NegativeFloor float64
 	// NegativeMass is the SLQ weight below the threshold from which negative curvature is
 	// "appreciable" [0.01, i.e. about one eigenvalue's worth for p ≈ 100, since each
 	// eigenvalue carries 1/p of the weight in expectation].
@@ -32,7 +37,7 @@ func (s *Settings) withDefaults() Settings {
 		t = *s
 	}
 	if t.TopN < 0 || t.PowerMaxIter < 0 || t.TraceMaxIter < 0 || t.LanczosIter < 0 || t.LanczosRuns < 0 || t.Bins < 0 ||
-		!(t.PowerTol >= 0) || !(t.TraceTol >= 0) || !(t.NegativeRel >= 0) || !(t.NegativeMass >= 0) {
+		!(t.PowerTol >= 0) || !(t.TraceTol >= 0) || !(t.NegativeRel >= 0) || !(t.NegativeMass >= 0) || !(t.NegativeFloor >= 0) {
 		panic(fmt.Sprintf("hessian: invalid Settings %+v", t))
 	}
 	def := func(x *int, v int) {
@@ -84,7 +89,7 @@ type Report struct {
 	// MinNode and MaxNode are the extreme Ritz values over all runs: MinNode ≥ λ_min and
 	// MaxNode ≤ λ_max, and both converge quickly to them.
 	MinNode, MaxNode float64
-	// NegativeThreshold is −NegativeRel·max|θ|; NegativeMass the SLQ weight (mean over runs)
+	// NegativeThreshold is −max(NegativeRel·max|θ|, NegativeFloor); NegativeMass the SLQ weight (mean over runs)
 	// of nodes below it; AppreciableNegative is NegativeMass ≥ Settings.NegativeMass.
 	NegativeThreshold   float64
 	NegativeMass        float64
@@ -140,7 +145,7 @@ func Analyze(hvp HVP, p int, s *Settings, rng *rand.Rand) (*Report, error) {
 			scale = math.Max(scale, math.Abs(th))
 		}
 	}
-	rep.NegativeThreshold = -set.NegativeRel * scale
+	rep.NegativeThreshold = -math.Max(set.NegativeRel*scale, set.NegativeFloor)
 	for r, run := range slq.Nodes {
 		for i, th := range run {
 			if th < rep.NegativeThreshold {

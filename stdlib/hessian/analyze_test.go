@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
@@ -162,9 +163,16 @@ func TestAppreciableNegative(t *testing.T) {
 		{"1 eigenvalue at −0.5", mk(-0.5, 1), 0.005, false},
 		{"20 eigenvalues at −1e-5 (numerically flat)", mk(-1e-5, 20), 0, false},
 		{"PSD", mk(0.5, 0), 0, false},
+		// Relative threshold 1e-3·1 = 1e-3 counts −0.002; a floor of 0.003 does not.
+		{"20 eigenvalues at −0.002", mk(-0.002, 20), 0.1, true},
+		{"20 eigenvalues at −0.002, floor 0.003", mk(-0.002, 20), 0, false},
 	}
 	for _, c := range cases {
-		rep, err := Analyze(c.hvp, p, nil, rand.New(rand.NewPCG(1, 1)))
+		var set *Settings
+		if strings.Contains(c.name, "floor") {
+			set = &Settings{NegativeFloor: 0.003}
+		}
+		rep, err := Analyze(c.hvp, p, set, rand.New(rand.NewPCG(1, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,8 +180,24 @@ func TestAppreciableNegative(t *testing.T) {
 		if math.Abs(rep.NegativeMass-c.mass) > 1e-9 || rep.AppreciableNegative != c.appreciable {
 			t.Errorf("%s: negative mass %.12f (appreciable %v), want %v (%v)", c.name, rep.NegativeMass, rep.AppreciableNegative, c.mass, c.appreciable)
 		}
-		if math.Abs(rep.NegativeThreshold+1e-3*math.Abs(rep.MaxNode)) > 1e-15 && math.Abs(rep.NegativeThreshold+1e-3*math.Abs(rep.MinNode)) > 1e-15 {
+		wantThr := -1e-3 * math.Max(math.Abs(rep.MaxNode), math.Abs(rep.MinNode))
+		if set != nil {
+			wantThr = math.Min(wantThr, -set.NegativeFloor)
+		}
+		if rep.NegativeThreshold != wantThr {
 			t.Errorf("%s: threshold %v, nodes [%v, %v]", c.name, rep.NegativeThreshold, rep.MinNode, rep.MaxNode)
 		}
+	}
+}
+
+// A cancelled context stops training with its error.
+func TestTrainCancelled(t *testing.T) {
+	X, y := section8()
+	zscore(X, y)
+	obj := NewObjective(MLP{Sizes: []int{5, 8, 1}, Act: Tanh}, X, y)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Fit(ctx, obj, nil, rand.New(rand.NewPCG(1, 1))); err != context.Canceled {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

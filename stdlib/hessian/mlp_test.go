@@ -65,16 +65,38 @@ var fdNets = []struct {
 	{[]int{4, 6, 5, 1}, ReLU},
 }
 
-// The analytic gradient equals the autodiff tape's to rounding.
+// The predictions, loss and analytic gradient equal the autodiff tape's to rounding.
 func TestGradVsAutodiff(t *testing.T) {
 	for _, c := range fdNets {
 		obj, theta := randomProblem(c.sizes, c.act, 20, 2, 1)
 		g := make([]float64, len(theta))
-		obj.Grad(g, theta)
+		loss := obj.Grad(g, theta)
 		want := make([]float64, len(theta))
 		tapeGrad(obj)(want, theta)
 		if r := relErr(g, want); r > 1e-12 {
 			t.Errorf("%v %v: gradient rel. error %.2g vs autodiff", c.sizes, c.act, r)
+		}
+
+		ps := autodiff.NewParams()
+		act := (*autodiff.Tape).Tanh
+		if c.act == ReLU {
+			act = (*autodiff.Tape).ReLU
+		}
+		mlp := autodiff.NewMLP(ps, "mlp", c.sizes, act, rand.New(rand.NewPCG(0, 0)))
+		ps.SetFlat(theta)
+		X := mat.NewDense(obj.n, c.sizes[0], obj.x)
+		pred := MLP{Sizes: c.sizes, Act: c.act}.Predict(nil, theta, X)
+		ref := mlp.Forward(nil, autodiff.Const(obj.x, obj.n, c.sizes[0])).Data
+		if r := relErr(pred, ref); r > 1e-14 {
+			t.Errorf("%v %v: predictions rel. error %.2g vs autodiff", c.sizes, c.act, r)
+		}
+		var mse float64
+		for i, p := range ref {
+			mse += (p - obj.y[i]) * (p - obj.y[i])
+		}
+		mse /= float64(obj.n)
+		if math.Abs(loss-mse) > 1e-14*mse || obj.Loss(theta) != loss {
+			t.Errorf("%v %v: loss %.17g, autodiff MSE %.17g", c.sizes, c.act, loss, mse)
 		}
 	}
 }
@@ -103,7 +125,6 @@ func TestPearlmutterVsFiniteDifferences(t *testing.T) {
 				checkSamePattern(t, name, obj, theta, v, step)
 			}
 			fd := autodiff.HVP(nil, func(g, th []float64) { obj.Grad(g, th) }, theta, v, &autodiff.HVPSettings{Central: true, Step: step})
-			t.Logf("%s: rel. error vs central %.2g, vs Richardson %.2g", name, relErr(hv, fd), relErr(hv, autodiff.HVP(nil, tapeGrad(obj), theta, v, nil)))
 			if r := relErr(hv, fd); r > 1e-6 {
 				t.Errorf("%s: Hv vs central difference: rel. error %.2g", name, r)
 			}
@@ -111,6 +132,7 @@ func TestPearlmutterVsFiniteDifferences(t *testing.T) {
 				checkSamePattern(t, name, obj, theta, v, 1e-3)
 			}
 			rich := autodiff.HVP(nil, tapeGrad(obj), theta, v, nil)
+			t.Logf("%s: rel. error vs central %.2g, vs Richardson %.2g", name, relErr(hv, fd), relErr(hv, rich))
 			if r := relErr(hv, rich); r > 1e-8 {
 				t.Errorf("%s: Hv vs autodiff.HVP: rel. error %.2g", name, r)
 			}

@@ -13,7 +13,7 @@ import (
 
 // TrainSettings tunes Train and Fit. The zero value (or nil) selects the defaults.
 type TrainSettings struct {
-	// MaxIter bounds the L-BFGS major iterations; 0 means 2000.
+	// MaxIter bounds the L-BFGS major iterations; 0 means 5000.
 	MaxIter int
 	// GradTol stops training when ‖∇L‖∞ < GradTol; 0 means 1e-7. The loss is a mean over
 	// rows, so with targets of unit scale this is a tight stationary point.
@@ -25,7 +25,8 @@ type TrainSettings struct {
 	// well-defined minimum that L-BFGS reaches quickly, where an unpenalized network that can
 	// interpolate 84 rows creeps along a valley until MaxIter. The Hessian that
 	// Objective.HVP gives is still that of the data loss, as PyHessian's on the criterion;
-	// the penalized objective's is Shift(hvp, WeightDecay).
+	// the penalized objective's is Shift(hvp, WeightDecay). At the minimum the data loss's
+	// eigenvalues are ≥ −WeightDecay: see Settings.NegativeFloor.
 	WeightDecay float64
 }
 
@@ -38,7 +39,7 @@ func (s *TrainSettings) withDefaults() TrainSettings {
 		panic(fmt.Sprintf("hessian: negative TrainSettings %+v", t))
 	}
 	if t.MaxIter == 0 {
-		t.MaxIter = 2000
+		t.MaxIter = 5000
 	}
 	if t.GradTol == 0 {
 		t.GradTol = 1e-7
