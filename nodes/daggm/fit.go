@@ -15,23 +15,25 @@ import (
 type Config struct {
 	Arch
 	Weights
-	LR    float64 // Adam learning rate
-	Steps int     // full-batch Adam steps (= epochs)
+	Scaling string  // ScaleStandard or ScaleMinMax
+	LR      float64 // Adam learning rate
+	Steps   int     // full-batch Adam steps (= epochs)
 }
 
 // DefaultConfig is the small-table DAGMM of methods/models.md §5.1: d → 10 (tanh) → 2 with a
 // mirror decoder, estimation 4 → 10 (tanh) → Dropout 0.5 → K = 2, λ₁ = 0.1, λ₂ = 0.005, and
 // full-batch Adam with lr 1e-3 for 3000 steps.
 //
-// The paper's lr 1e-4 was set for minibatches of 1024 rows over tens of thousands of
-// steps; on a 40–80-row table trained full batch, 3000 steps at 1e-4 leave the
-// reconstruction term still falling steeply, whereas at 1e-3 J has levelled off well
-// before step 3000 (see NOTES.md for the measured curves). Larger rates (1e-2) make the
-// dropout-perturbed memberships oscillate.
+// The paper's lr 1e-4 was set for minibatches of up to 1024 rows over tens of thousands of
+// steps. On the 44 × 47 A2M3O12 descriptor table trained full batch (NOTES.md), J after
+// 3000 steps is ≈ 26 at lr 1e-4 (still falling steeply), ≈ 4.6–5.0 at 1e-3 (8000 steps:
+// 3.9–4.1; most of the drop is done by step 2000), while 3e-3 already spikes back up
+// (J 5.3 → 13.5) and 1e-2 oscillates with min-max scaling.
 func DefaultConfig() Config {
 	return Config{
 		Arch:    Arch{Hidden: []int{10}, Latent: 2, EstHidden: []int{10}, K: 2, Dropout: 0.5},
 		Weights: Weights{Lambda1: 0.1, Lambda2: 0.005, Jitter: DefaultJitter},
+		Scaling: ScaleStandard,
 		LR:      1e-3,
 		Steps:   3000,
 	}
@@ -40,60 +42,85 @@ func DefaultConfig() Config {
 // Model is a trained DAGMM: the network, the training set's standardization, and the
 // mixture fitted on the whole training set with dropout off.
 type Model struct {
-	Net         *Network
-	Mean, Scale []float64 // x_std = (x − Mean)/Scale, per column
-	GMM         *GMM
-	Jitter      float64
+	Net          *Network
+	Shift, Scale []float64 // scaled x = (x − Shift)/Scale, per column
+	GMM          *GMM
+	Jitter       float64
 	// Trace is J at every training step (dropout on, as optimized).
 	Trace []float64
 	// Final is the loss with dropout off on the training set after training.
 	Final Loss
 }
 
-// RowError reports a row that DAGMM cannot score: after standardization it is exactly the
-// column means (‖x‖ = 0), so its relative reconstruction distance is undefined.
+// RowError reports a row that DAGMM cannot score: after scaling it is the zero vector
+// (every column at its mean, or at its minimum), so its relative reconstruction distance
+// ‖x−x'‖/‖x‖ is undefined.
 type RowError struct{ Row int }
 
 func (e *RowError) Error() string {
-	return fmt.Sprintf("daggm: row %d equals the column means in every column, so its relative reconstruction error ‖x−x'‖/‖x‖ is undefined", e.Row)
+	return fmt.Sprintf("daggm: row %d is the zero vector after scaling (every column at its mean or minimum), so its relative reconstruction error ‖x−x'‖/‖x‖ is undefined", e.Row)
 }
 
-// Standardize returns the column means and population standard deviations of X (as
-// methods/models.md §7 asks: not stat.StdDev's N−1). A constant column gets scale 1, so it
-// standardizes to zeros instead of NaN.
-func Standardize(X *mat.Dense) (mean, scale []float64) {
+// Scalings of the inputs, applied per column with statistics of the training rows.
+const (
+	// ScaleStandard is (x − mean)/SD with the population SD (methods/models.md §7; tnakae's
+	// StandardScaler). It centres every column, so ‖x‖ is a row's distance from the
+	// centroid and the relative-distance feature ‖x−x'‖/‖x‖ is large for rows near it.
+	ScaleStandard = "standard"
+	// ScaleMinMax is (x − min)/(max − min): training rows lie in [0, 1]^d, ‖x‖ is measured
+	// from the all-minimum corner, and no row sits near ‖x‖ = 0 unless it is at every
+	// column's minimum. On ODDS Arrhythmia it is what gives the published F1 (NOTES.md).
+	ScaleMinMax = "minmax"
+)
+
+// Scaling returns per-column shift and scale so that (x − shift)/scale is the scaled input:
+// mean and population SD for ScaleStandard, minimum and range for ScaleMinMax. A constant
+// column gets scale 1 (it scales to zeros instead of NaN). It panics on an unknown kind.
+func Scaling(X *mat.Dense, kind string) (shift, scale []float64) {
 	n, d := X.Dims()
-	mean, scale = make([]float64, d), make([]float64, d)
+	shift, scale = make([]float64, d), make([]float64, d)
 	for j := 0; j < d; j++ {
-		s := 0.0
-		for i := 0; i < n; i++ {
-			s += X.At(i, j)
+		var s0, s1 float64
+		switch kind {
+		case ScaleStandard:
+			m := 0.0
+			for i := 0; i < n; i++ {
+				m += X.At(i, j)
+			}
+			m /= float64(n)
+			v := 0.0
+			for i := 0; i < n; i++ {
+				dv := X.At(i, j) - m
+				v += dv * dv
+			}
+			s0, s1 = m, math.Sqrt(v/float64(n))
+		case ScaleMinMax:
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for i := 0; i < n; i++ {
+				lo, hi = math.Min(lo, X.At(i, j)), math.Max(hi, X.At(i, j))
+			}
+			s0, s1 = lo, hi-lo
+		default:
+			panic(fmt.Sprintf("daggm: unknown scaling %q", kind))
 		}
-		m := s / float64(n)
-		v := 0.0
-		for i := 0; i < n; i++ {
-			dv := X.At(i, j) - m
-			v += dv * dv
+		if s1 == 0 {
+			s1 = 1
 		}
-		sd := math.Sqrt(v / float64(n))
-		if sd == 0 {
-			sd = 1
-		}
-		mean[j], scale[j] = m, sd
+		shift[j], scale[j] = s0, s1
 	}
-	return mean, scale
+	return shift, scale
 }
 
 func (m *Model) standardized(X *mat.Dense) (*autodiff.Var, error) {
 	n, d := X.Dims()
-	if d != len(m.Mean) {
-		panic(fmt.Sprintf("daggm: model trained on %d columns, given %d", len(m.Mean), d))
+	if d != len(m.Shift) {
+		panic(fmt.Sprintf("daggm: model trained on %d columns, given %d", len(m.Shift), d))
 	}
 	out := make([]float64, n*d)
 	for i := 0; i < n; i++ {
 		zero := true
 		for j := 0; j < d; j++ {
-			v := (X.At(i, j) - m.Mean[j]) / m.Scale[j]
+			v := (X.At(i, j) - m.Shift[j]) / m.Scale[j]
 			out[i*d+j] = v
 			zero = zero && v == 0
 		}
@@ -104,7 +131,7 @@ func (m *Model) standardized(X *mat.Dense) (*autodiff.Var, error) {
 	return autodiff.Const(out, n, d), nil
 }
 
-// Fit trains a DAGMM on the rows of X (standardized on X) with full-batch Adam, then fixes
+// Fit trains a DAGMM on the rows of X (scaled with X's statistics) with full-batch Adam, then fixes
 // the mixture from the whole training set with dropout off. rng initializes the weights
 // and then drives dropout; the same rng state gives the same model bit for bit. It panics
 // on an invalid cfg (see Config.Check); data-dependent failures (a non-finite input, a row
@@ -125,7 +152,7 @@ func Fit(ctx context.Context, X *mat.Dense, cfg Config, rng *rand.Rand) (*Model,
 		}
 	}
 	m := &Model{Jitter: cfg.Jitter}
-	m.Mean, m.Scale = Standardize(X)
+	m.Shift, m.Scale = Scaling(X, cfg.Scaling)
 	x, err := m.standardized(X)
 	if err != nil {
 		return nil, err
@@ -184,6 +211,9 @@ func (c Config) Check() error {
 	if !(c.Lambda1 >= 0) || !(c.Lambda2 >= 0) || !(c.Jitter >= 0) {
 		errs = append(errs, fmt.Errorf("lambda1 = %v, lambda2 = %v, jitter = %v: none may be negative", c.Lambda1, c.Lambda2, c.Jitter))
 	}
+	if c.Scaling != ScaleStandard && c.Scaling != ScaleMinMax {
+		errs = append(errs, fmt.Errorf("scaling %q: %q or %q", c.Scaling, ScaleStandard, ScaleMinMax))
+	}
 	if !(c.LR > 0) || c.Steps < 0 {
 		errs = append(errs, fmt.Errorf("lr = %v, steps = %d: lr > 0, steps ≥ 0", c.LR, c.Steps))
 	}
@@ -193,14 +223,14 @@ func (c Config) Check() error {
 // Scores are a trained model's per-row outputs.
 type Scores struct {
 	Energy  []float64  // E(z) under the training mixture
-	SqErr   []float64  // ‖x − x'‖² (standardized units)
+	SqErr   []float64  // ‖x − x'‖² (scaled units)
 	RelDist []float64  // ‖x − x'‖/‖x‖
 	Cosine  []float64  // x·x'/(‖x‖‖x'‖)
 	Z       *mat.Dense // [z_c, relative distance, cosine]
 	Gamma   *mat.Dense // memberships (dropout off)
 }
 
-// Score applies the model to the rows of X (standardized with the training statistics),
+// Score applies the model to the rows of X (scaled with the training statistics),
 // dropout off. It panics if X has a different number of columns than the training data.
 func (m *Model) Score(X *mat.Dense) (*Scores, error) {
 	x, err := m.standardized(X)

@@ -10,7 +10,9 @@ import (
 	"gonum.org/v1/gonum/stat/distmv"
 )
 
-func close(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func close(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
 
 // TestGMMFromGammaFixture checks GMMParams, Energy and the covariance penalty against the
 // scipy/numpy numbers of methods/models.md §5.3.1 [fixture] (10 decimals given).

@@ -2,6 +2,7 @@ package daggm
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -39,7 +40,7 @@ func toyMixture(n, d int, rng *rand.Rand) *mat.Dense {
 func TestLossGradient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	X := toyMixture(16, 5, rng)
-	mean, scale := Standardize(X)
+	mean, scale := Scaling(X, ScaleStandard)
 	xs := make([]float64, 0, 80)
 	for i := 0; i < 16; i++ {
 		for j := 0; j < 5; j++ {
@@ -95,7 +96,7 @@ func TestTrainingLowersLoss(t *testing.T) {
 	cfg.Steps = 200
 	initial := func() float64 {
 		m := &Model{}
-		m.Mean, m.Scale = Standardize(X)
+		m.Shift, m.Scale = Scaling(X, ScaleStandard)
 		x, _ := m.standardized(X)
 		net := NewNetwork(8, cfg.Arch, rand.New(rand.NewPCG(11, 12)))
 		l, err := net.Loss(nil, x, nil, cfg.Weights)
@@ -138,5 +139,40 @@ func TestTrainingLowersLoss(t *testing.T) {
 	}
 	if !close(me, m.Final.Energy, 1e-12) {
 		t.Fatalf("mean scored energy %v, loss energy term %v", me, m.Final.Energy)
+	}
+}
+
+// TestScaling checks the input scalings: population SD (not N−1), min-max, and a constant
+// column, and that a row scaling to the zero vector is refused by name.
+func TestScaling(t *testing.T) {
+	X := mat.NewDense(4, 2, []float64{1, 7, 2, 7, 3, 7, 4, 7})
+	sh, sc := Scaling(X, ScaleStandard)
+	// mean 2.5, population variance (2.25+0.25+0.25+2.25)/4 = 1.25 (N−1 would give 1.667).
+	if sh[0] != 2.5 || math.Abs(sc[0]-math.Sqrt(1.25)) > 1e-15 || sh[1] != 7 || sc[1] != 1 {
+		t.Errorf("standard: shift %v scale %v", sh, sc)
+	}
+	sh, sc = Scaling(X, ScaleMinMax)
+	if sh[0] != 1 || sc[0] != 3 || sh[1] != 7 || sc[1] != 1 {
+		t.Errorf("minmax: shift %v scale %v", sh, sc)
+	}
+	// Under min-max the first row is (0, 0): its relative error is undefined.
+	cfg := DefaultConfig()
+	cfg.Scaling, cfg.Steps = ScaleMinMax, 1
+	_, err := Fit(context.Background(), X, cfg, rand.New(rand.NewPCG(1, 1)))
+	var re *RowError
+	if !errors.As(err, &re) || re.Row != 0 {
+		t.Errorf("fit with a zero row: %v", err)
+	}
+}
+
+// BenchmarkFitStep times one full-batch training step (forward, loss, backward, Adam) at
+// the A2M3O12 descriptor table's size (44 compounds × 47 columns).
+func BenchmarkFitStep(b *testing.B) {
+	X := toyMixture(44, 47, rand.New(rand.NewPCG(1, 2)))
+	cfg := DefaultConfig()
+	cfg.Steps = b.N
+	b.ResetTimer()
+	if _, err := Fit(context.Background(), X, cfg, rand.New(rand.NewPCG(3, 4))); err != nil {
+		b.Fatal(err)
 	}
 }
