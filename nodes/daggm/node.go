@@ -111,7 +111,8 @@ func Register(r *nodes.Registry) {
 			"is trained on the compounds' table before regularization and one on the table after it, and every compound gets its " +
 			"sample energy E(z) (−log density of its latent code under the fitted mixture; low = typical) and its reconstruction " +
 			"errors ‖x−x'‖² and ‖x−x'‖/‖x‖, with histograms on shared bins. The after rows are also scored by the before model, " +
-			"which compares both tables under one density. Full-batch Adam; the mixture used for scoring is fitted on all rows with dropout off.",
+			"which compares both tables under one density. Both models start from the same initial weights and dropout masks, so " +
+			"an unchanged table gives an unchanged model. Full-batch Adam; the mixture used for scoring is fitted on all rows with dropout off.",
 		Version:  1,
 		Output:   "daggm",
 		Seeded:   true,
@@ -271,7 +272,10 @@ func run(c *nodes.Context, cfg *nodeConfig) (nodes.Value, error) {
 	models := make([]*Model, len(tables))
 	labels := []string{"before", "after"}
 	err = c.Parallel(len(tables), func(i int) error {
-		m, err := Fit(c, tables[i], mc, c.Rand("fit", labels[i]))
+		// Both models draw from identically seeded streams (common random numbers): the
+		// same initial weights and dropout masks, so identical tables give identical
+		// models and every difference between before and after comes from the data.
+		m, err := Fit(c, tables[i], mc, c.Rand("fit"))
 		if err != nil {
 			var re *RowError
 			if errors.As(err, &re) {

@@ -47,7 +47,7 @@ func runStudy(t *testing.T, study string, files map[string]string) (*runtime.Res
 }
 
 // compounds writes n rows c1…cn of five correlated descriptors and a target, two
-// clusters; rows listed in shift get +4 in x1, x3 and y (≈ 4 SD) in the after table.
+// clusters; rows listed in shift get +4 in x1, x3 and y (≈ 3–4 SD) in the after table.
 // The after table lists its rows in reverse order, so alignment by id is exercised.
 func compounds(n int, shift map[int]bool) (before, after string) {
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -97,11 +97,16 @@ daggm "novelty" {
   bins   = 8
   top    = 3
 }
+daggm "unchanged" {
+  before = dataset.before
+  after  = dataset.before
+  steps  = 400
+}
 `
 
 func TestNodeBeforeAfter(t *testing.T) {
 	const n = 40
-	perturbed := map[int]bool{2: true, 17: true, 30: true}
+	perturbed := map[int]bool{17: true}
 	before, after := compounds(n, perturbed)
 	files := map[string]string{"before.csv": before, "after.csv": after}
 	res, err := runStudy(t, study, files)
@@ -154,10 +159,12 @@ func TestNodeBeforeAfter(t *testing.T) {
 			t.Errorf("unchanged compound %s: energy under the before model changed by %v", r.IDs[i], d)
 		}
 	}
-	// With its own model on the after table, each perturbed row is still atypical: its
-	// energy ranks well above where it ranked in the before model. (Energies of two models
-	// have no common origin, so ranks, not values, are compared. Measured: 12→28, 18→39,
-	// 11→30 of 0…39; the bound asks for a rise of 8 places into the upper half.)
+	// With its own model on the after table the perturbed row is still atypical: it ranks
+	// in the top quarter of the after energies and at least 8 places above its before
+	// rank. (Energies of two models have no common origin, so ranks are compared. Measured
+	// over study seeds 1–8, ranks of 0…39 before → after: 17→32, 4→37, 12→37, 6→38, 21→37,
+	// 5→38, 5→38, 24→37. With three perturbed rows out of 40 the after model can give them
+	// a mixture component of their own and the ranks vary too much between seeds to test.)
 	rank := func(e []float64, i int) int {
 		k := 0
 		for _, v := range e {
@@ -169,8 +176,18 @@ func TestNodeBeforeAfter(t *testing.T) {
 	}
 	for i := range perturbed {
 		rb, ra := rank(r.Before.Energy, i), rank(r.After.Energy, i)
-		if ra < rb+8 || ra < n/2 {
-			t.Errorf("perturbed compound %s: energy rank %d of %d before, %d after; want a rise of 8 places into the upper half", r.IDs[i], rb, n, ra)
+		t.Logf("%s: energy rank %d → %d", r.IDs[i], rb, ra)
+		if ra < 3*n/4 || ra < rb+8 {
+			t.Errorf("perturbed compound %s: energy rank %d of %d before, %d after; want the top quarter and a rise of 8 places", r.IDs[i], rb, n, ra)
+		}
+	}
+
+	// Both models start from the same weights and dropout masks: an unchanged table gives
+	// an unchanged model, so every energy change is exactly zero.
+	u := res.Values["daggm.unchanged"].(*daggm.Result)
+	for i, d := range u.EnergyChange() {
+		if d != 0 || u.SameModelChange()[i] != 0 {
+			t.Fatalf("unchanged table, compound %s: energy change %v", u.IDs[i], d)
 		}
 	}
 
