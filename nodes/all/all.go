@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/ntedsl/ntedsl/nodes"
+	"github.com/ntedsl/ntedsl/nodes/csdi"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
 	"github.com/ntedsl/ntedsl/nodes/ridge"
@@ -16,5 +17,6 @@ func Registry() *nodes.Registry {
 	ridge.Register(r)
 	knn.Register(r)
 	pbp.Register(r)
+	csdi.Register(r)
 	return r
 }
