@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -210,6 +211,10 @@ func checkFinite(X *mat.Dense, columns []string) error {
 	return nil
 }
 
+// trainings counts Train calls, so that tests can check that memoized trainings are not
+// redone.
+var trainings atomic.Int64
+
 // TrainOptions are the inputs of Train besides the data.
 type TrainOptions struct {
 	Config  TrainConfig
@@ -240,6 +245,7 @@ func Train(ctx context.Context, X *mat.Dense, opt TrainOptions) (*Model, error) 
 	if err := cfg.Validate(); err != nil {
 		panic("csdi: Train: " + err.Error())
 	}
+	trainings.Add(1)
 	n, k := X.Dims()
 	if k < 2 {
 		return nil, &DataError{fmt.Sprintf("the model needs at least 2 columns (a noised one and one to condition on); it has %d", k)}

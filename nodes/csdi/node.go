@@ -424,7 +424,8 @@ func Register(r *nodes.Registry) {
 			"schedule and denoises them conditioned on the other columns (DDPM sampler, lower median over samples). " +
 			"The value is the table with the noised columns replaced; evaluate (regularize = csdi.NAME) redoes the " +
 			"regularization inside each training fold. The trained model is cached on its own, so changing only " +
-			"t_star, samples or the evaluation does not retrain.",
+			"t_star, samples or the evaluation does not retrain; its seed comes from the study seed, so csdi blocks " +
+			"with the same data and training settings share it (with conditioning = \"noise_level\", across schedules).",
 		Version:  1,
 		Output:   "table",
 		Seeded:   true,
@@ -534,7 +535,10 @@ func run(c *nodes.Context, cfg *nodeConfig) (nodes.Value, error) {
 		g := Grid(T, ic.GridStep)
 		maxStep = g[len(g)-1]
 	}
-	trainSeed := c.Rand("train").Uint64()
+	// The training seed comes from the study seed, not the instance: csdi blocks with the
+	// same data and training settings share one trained model (with noise-level
+	// conditioning, whatever their schedules).
+	trainSeed := nodes.DeriveSeed(c.StudySeed, "csdi/train")
 	key := ModelKey(tc, trainSeed, M, model, noisedIdx, s)
 	m, err := trainMemo(c, c.Memo, key, M, TrainOptions{Config: tc, Columns: model, Noised: noisedIdx, Schedule: s, Seed: trainSeed, Progress: c.Progress})
 	if err != nil {

@@ -74,11 +74,20 @@ type sweepValue struct {
 
 func (v *sweepValue) TypeName() string { return sweepType }
 
-func (v *sweepValue) MarshalBinary() ([]byte, error) { return gobEncode(v) }
+// sweepWire is sweepValue without methods: gob would call MarshalBinary on the value itself.
+type sweepWire struct {
+	Curves *Curves
+	Reg    []float64
+}
+
+func (v *sweepValue) MarshalBinary() ([]byte, error) { return gobEncode(sweepWire{v.Curves, v.Reg}) }
 
 func decodeSweepValue(b []byte) (nodes.Value, error) {
-	v := &sweepValue{}
-	return v, gobDecode(b, v)
+	var w sweepWire
+	if err := gobDecode(b, &w); err != nil {
+		return nil, err
+	}
+	return &sweepValue{Curves: w.Curves, Reg: w.Reg}, nil
 }
 
 // valuesValue is a memoized vector of regularized values.
