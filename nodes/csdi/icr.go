@@ -282,16 +282,61 @@ func (se *session) sweep(s *diffusion.Schedule, grid []int, rng *rand.Rand) (*Sw
 	return &Sweep{Selection: sel, Reg: reg, Nominal: y}, nil
 }
 
+// sweepOneStep is sweep with the one-step denoised estimate in place of the ICR chains: at
+// each grid step t the noised values x_t (on the same forward-noising paths as sweep's
+// starts) are denoised in one step, x̂_0 = (x_t − √(1−ᾱ_t)·ε̂)/√ᾱ_t (Tweedie: the model's
+// E[x_0 | x_t]), and their lower median over samples stands for ỹ^reg(t). For a Gaussian
+// posterior E[x̂_0 | y] = w_t·y + (1−w_t)·m, the same as the ICR chain's mean (csdi_icr.md
+// §2.4), so D(t) and its curvature agree in expectation; the cost is one network pass per
+// grid step instead of t+1. Its outputs are not ICR outputs.
+func (se *session) sweepOneStep(s *diffusion.Schedule, grid []int, rng *rand.Rand) (*Sweep, error) {
+	l := se.layout
+	noise := diffusion.NewCommonNoise(l, s.T(), diffusion.ForwardPath, rng)
+	y := se.nominal()
+	reg := make([][]float64, len(grid))
+	noised := make([][]float64, len(grid))
+	x := make([]float64, l.Len())
+	e := make([]float64, l.Len())
+	for g, t := range grid {
+		noise.StartEps(e, s, t)
+		a, b := s.SqrtAlphaBar(t), s.SqrtOneMinusAlphaBar(t)
+		for q := range x {
+			x[q] = a*y[(q/(l.Samples*l.Dim))*l.Dim+q%l.Dim] + b*e[q]
+		}
+		noised[g] = make([]float64, l.RowLen())
+		diffusion.LowerMedian(noised[g], x, l)
+		if err := se.eps(e, x, t); err != nil {
+			return nil, err
+		}
+		for q := range x {
+			x[q] = (x[q] - b*e[q]) / a
+		}
+		reg[g] = make([]float64, l.RowLen())
+		diffusion.LowerMedian(reg[g], x, l)
+	}
+	sel, err := diffusion.Select(s, grid, y, reg, noised, diffusion.SelectOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &Sweep{Selection: sel, Reg: reg, Nominal: y, OneStep: true}, nil
+}
+
 // Sweep is the result of a truncation sweep on standardized values: the selection with its
 // curves, the ICR outputs per grid point and the nominal values, all [row][dim].
 type Sweep struct {
 	Selection *diffusion.Selection
 	Reg       [][]float64
 	Nominal   []float64
+	// OneStep marks a one-step sweep, whose Reg are one-step estimates, not ICR outputs.
+	OneStep bool
 }
 
-// RegAt returns the sweep's ICR outputs at grid step t, or nil if t is not on the grid.
+// RegAt returns the sweep's ICR outputs at grid step t, or nil if t is not on the grid or
+// the sweep was one-step.
 func (sw *Sweep) RegAt(t int) []float64 {
+	if sw.OneStep {
+		return nil
+	}
 	for g, x := range sw.Selection.Grid {
 		if x == t {
 			return sw.Reg[g]
@@ -371,11 +416,20 @@ func (m *Model) Regularize(ctx context.Context, s *diffusion.Schedule, X *mat.De
 	return m.destandardize(z), nil
 }
 
+// Selection methods of SelectTStar.
+const (
+	// SelectSampler runs the ICR chains from every grid step (csdi_icr.md §2.5).
+	SelectSampler = "sampler"
+	// SelectOneStep uses one-step denoised estimates (session.sweepOneStep).
+	SelectOneStep = "one_step"
+)
+
 // SelectTStar runs the truncation sweep over grid on the rows of X (the rows t* may be chosen
 // on: a fold's training rows) and selects t* as the argmax of the second difference of the
-// displacement curve (csdi_icr.md §2.5, diffusion.Select). Everything in the result is in
+// displacement curve (csdi_icr.md §2.5, diffusion.Select), with the ICR chains (method
+// SelectSampler) or one-step estimates (SelectOneStep). Everything in the result is in
 // standardized units. Errors as Regularize.
-func (m *Model) SelectTStar(ctx context.Context, s *diffusion.Schedule, X *mat.Dense, grid []int, samples int, rng *rand.Rand, run Runner) (*Sweep, error) {
+func (m *Model) SelectTStar(ctx context.Context, s *diffusion.Schedule, X *mat.Dense, grid []int, method string, samples int, rng *rand.Rand, run Runner) (*Sweep, error) {
 	if len(grid) < 3 {
 		return nil, fmt.Errorf("the t* grid needs at least 3 steps; the schedule has %d steps", s.T())
 	}
@@ -386,5 +440,11 @@ func (m *Model) SelectTStar(ctx context.Context, s *diffusion.Schedule, X *mat.D
 	if err != nil {
 		return nil, err
 	}
-	return se.sweep(s, grid, rng)
+	switch method {
+	case SelectSampler:
+		return se.sweep(s, grid, rng)
+	case SelectOneStep:
+		return se.sweepOneStep(s, grid, rng)
+	}
+	panic("csdi: unknown t* selection method " + method)
 }

@@ -206,8 +206,11 @@ func TestICRPathWithOracleMoments(t *testing.T) {
 
 // TestAutoTStarWithOracle: the t* sweep of this package, run with the analytic ε* on the
 // preprint's size (84 rows, 100 samples, quad to 0.05, grid step 5), selects the step the
-// exact displacement curve D(t) = s²(1−w_t)² selects (csdi_icr.md §2.5), to within one grid
-// step. The stdlib/diffusion test found the forward-path coupling exact at this size.
+// exact displacement curve D(t) = mean_i ((1−w_t)(m_i − y_i))² selects (csdi_icr.md §2.5),
+// to within one grid step, with the ICR chains and with one-step estimates. The
+// stdlib/diffusion test found the forward-path coupling exact at this size. At t* the
+// sampled D matches the exact one on the same rows up to the medians' sampling noise
+// ((π/2)·V/S, a few percent of D at S = 100; less for one step, whose spread is w²/λ).
 func TestAutoTStarWithOracle(t *testing.T) {
 	g := newGaussian()
 	X := g.sample(84, rand.New(rand.NewPCG(7, 8)))
@@ -217,11 +220,6 @@ func TestAutoTStarWithOracle(t *testing.T) {
 	oracleFor(m, g, u)
 	mean, s2 := g.conditional(m, u)
 	grid := Grid(s.T(), 5)
-	sw, err := m.SelectTStar(context.Background(), s, X, grid, 100, rand.New(rand.NewPCG(9, 10)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Exact: E[ỹ^reg | y] = w y + (1−w) m per row.
 	z := m.standardize(X)
 	y := make([]float64, 84)
 	reg := make([][]float64, len(grid))
@@ -239,15 +237,22 @@ func TestAutoTStarWithOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("s² = %.3f: t* sampled %d, exact %d", s2, sw.Selection.TStar, exact.TStar)
-	if d := sw.Selection.TStar - exact.TStar; d < -5 || d > 5 {
-		t.Errorf("t* = %d from the sampled curve, %d from the exact one", sw.Selection.TStar, exact.TStar)
-	}
-	// At t* the sampled displacement matches the exact one on the same rows up to the
-	// medians' sampling noise (variance ≈ (π/2)·V/S, a few percent of D at S = 100).
-	gi := indexOf(grid, sw.Selection.TStar)
-	if r := sw.Selection.D[gi] / exact.D[gi]; r < 0.8 || r > 1.3 {
-		t.Errorf("D(t*) sampled %.4f, exact %.4f", sw.Selection.D[gi], exact.D[gi])
+	for _, method := range []string{SelectSampler, SelectOneStep} {
+		sw, err := m.SelectTStar(context.Background(), s, X, grid, method, 100, rand.New(rand.NewPCG(9, 10)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gi := indexOf(grid, sw.Selection.TStar)
+		t.Logf("%s: s² = %.3f, t* sampled %d, exact %d; D(t*) %.4f, exact %.4f", method, s2, sw.Selection.TStar, exact.TStar, sw.Selection.D[gi], exact.D[gi])
+		if d := sw.Selection.TStar - exact.TStar; d < -5 || d > 5 {
+			t.Errorf("%s: t* = %d from the sampled curve, %d from the exact one", method, sw.Selection.TStar, exact.TStar)
+		}
+		if r := sw.Selection.D[gi] / exact.D[gi]; r < 0.8 || r > 1.3 {
+			t.Errorf("%s: D(t*) sampled %.4f, exact %.4f", method, sw.Selection.D[gi], exact.D[gi])
+		}
+		if (sw.RegAt(sw.Selection.TStar) == nil) != (method == SelectOneStep) {
+			t.Errorf("%s: RegAt must give ICR outputs for the sampler sweep only", method)
+		}
 	}
 }
 

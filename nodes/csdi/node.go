@@ -90,7 +90,8 @@ type nodeConfig struct {
 	TStar         TStar     `attr:"t_star" doc:"Truncation step t*: a step 0 ≤ t* < T, or \"auto\": the argmax of the second difference of the displacement curve D(t) on the rows (the preprint's \"Hessian of the displacement\")."`
 	Samples       int       `attr:"samples" doc:"Reverse chains per row; the regularized value is their lower median (CSDI uses 100)."`
 	GridStep      int       `attr:"t_star_grid" doc:"Step h of the grid 0, h, 2h, … on which t_star = \"auto\" evaluates D(t); h = 1 is noisy at a few dozen rows."`
-	SelectSamples int       `attr:"select_samples" doc:"Chains per row of the t* sweep; 0 means samples (then the sweep's outputs at t* are the result, no second run)."`
+	SelectMethod  string    `attr:"t_star_method" enum:"sampler,one_step" doc:"How t_star = \"auto\" computes D(t): sampler runs the ICR chains from every grid step (t+1 network passes each); one_step denoises the noised values in one step, x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ (one pass per grid step; the same curve in expectation when the posterior is Gaussian), for cross-validation at scale."`
+	SelectSamples int       `attr:"select_samples" doc:"Chains per row of the t* sweep; 0 means samples (then a sampler sweep's outputs at t* are the result, no second run)."`
 	Channels      int       `attr:"channels" doc:"Channels C of the network (CSDI: 64)."`
 	Layers        int       `attr:"layers" doc:"Residual blocks (CSDI: 4)."`
 	Heads         int       `attr:"heads" doc:"Attention heads of the feature transformer; must divide channels (CSDI: 8)."`
@@ -109,7 +110,7 @@ type nodeConfig struct {
 func defaultNodeConfig() nodeConfig {
 	d := DefaultTrainConfig()
 	return nodeConfig{
-		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5,
+		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5, SelectMethod: SelectSampler,
 		Channels: d.Channels, Layers: d.Layers, Heads: d.Heads, FFN: d.FFN, Dropout: d.Dropout,
 		Steps: d.Steps, Batch: d.Batch, LR: d.LR, WeightDecay: d.WeightDecay,
 		Masks: d.Masks, Conditioning: d.Conditioning, NoiseRange: d.NoiseRange[:],
@@ -138,7 +139,7 @@ func (c *nodeConfig) train() TrainConfig {
 }
 
 func (c *nodeConfig) icr() ICRConfig {
-	ic := ICRConfig{TStar: c.TStar.Step, GridStep: c.GridStep, Samples: c.Samples, SelectSamples: c.SelectSamples}
+	ic := ICRConfig{TStar: c.TStar.Step, GridStep: c.GridStep, Samples: c.Samples, SelectSamples: c.SelectSamples, SelectMethod: c.SelectMethod}
 	if c.TStar.Auto {
 		ic.TStar = -1
 	}
@@ -146,7 +147,7 @@ func (c *nodeConfig) icr() ICRConfig {
 		ic.SelectSamples = c.Samples
 	}
 	if !c.TStar.Auto { // not used: normalized so that it does not enter keys
-		ic.GridStep, ic.SelectSamples = 0, 0
+		ic.GridStep, ic.SelectSamples, ic.SelectMethod = 0, 0, ""
 	}
 	return ic
 }
@@ -551,13 +552,13 @@ func run(c *nodes.Context, cfg *nodeConfig) (nodes.Value, error) {
 	res := &Result{Columns: model, Noised: noised, Train: tc, ICR: ic, Betas: s.Betas(nil), Loss: m.Loss}
 	var reg []float64
 	if cfg.TStar.Auto {
-		sw, err := m.SelectTStar(c, s, M, Grid(T, ic.GridStep), ic.SelectSamples, c.Rand("select"), run)
+		sw, err := m.SelectTStar(c, s, M, Grid(T, ic.GridStep), ic.SelectMethod, ic.SelectSamples, c.Rand("select"), run)
 		if err != nil {
 			return nil, err
 		}
 		res.TStar, res.Curves = sw.Selection.TStar, curvesOf(sw.Selection)
-		if ic.SelectSamples == ic.Samples {
-			reg = m.destandardize(sw.RegAt(res.TStar))
+		if r := sw.RegAt(res.TStar); r != nil && ic.SelectSamples == ic.Samples {
+			reg = m.destandardize(r)
 		}
 	} else {
 		res.TStar = ic.TStar

@@ -27,9 +27,11 @@ type ICRConfig struct {
 	// Samples is the number of reverse chains per row whose lower median is the output.
 	Samples int `json:"samples"`
 	// SelectSamples is the number of chains per row of the selection sweep. When it equals
-	// Samples, the sweep's outputs at the selected t* are the fitting rows' regularized
-	// values (no second run).
+	// Samples and the method is SelectSampler, the sweep's outputs at the selected t* are the
+	// fitting rows' regularized values (no second run).
 	SelectSamples int `json:"select_samples"`
+	// SelectMethod is SelectSampler or SelectOneStep.
+	SelectMethod string `json:"select_method"`
 }
 
 // Memo is Context.Memo: it serves a sub-computation from the cache or computes and stores it.
@@ -187,9 +189,7 @@ func (r *Regularizer) Fit(ctx context.Context, X *mat.Dense, y []float64, rng *r
 		return nil, err
 	}
 	f.tStar, f.curves = sv.Curves.TStar, sv.Curves
-	if r.ICR.SelectSamples == r.ICR.Samples {
-		f.reg = sv.Reg
-	}
+	f.reg = sv.Reg // nil unless reusable (sampler sweep with as many samples)
 	return f, nil
 }
 
@@ -198,13 +198,17 @@ func selectMemo(ctx context.Context, memo Memo, modelKey []byte, m *Model, s *di
 	if memo == nil {
 		memo = noMemo
 	}
-	key := subKey("csdi-select/1", modelKey, floatBits(s.Betas(nil)), fmt.Sprintf("%x", hashMatrix(M)), icr.GridStep, icr.SelectSamples, seed)
+	key := subKey("csdi-select/1", modelKey, floatBits(s.Betas(nil)), fmt.Sprintf("%x", hashMatrix(M)), icr.GridStep, icr.SelectMethod, icr.SelectSamples, seed)
 	v, err := memo(key, func() (nodes.Value, error) {
-		sw, err := m.SelectTStar(ctx, s, M, Grid(s.T(), icr.GridStep), icr.SelectSamples, seeded(seed, "select"), run)
+		sw, err := m.SelectTStar(ctx, s, M, Grid(s.T(), icr.GridStep), icr.SelectMethod, icr.SelectSamples, seeded(seed, "select"), run)
 		if err != nil {
 			return nil, err
 		}
-		return &sweepValue{Curves: curvesOf(sw.Selection), Reg: sw.RegAt(sw.Selection.TStar)}, nil
+		sv := &sweepValue{Curves: curvesOf(sw.Selection)}
+		if icr.SelectSamples == icr.Samples {
+			sv.Reg = sw.RegAt(sw.Selection.TStar) // nil for a one-step sweep
+		}
+		return sv, nil
 	})
 	if err != nil {
 		return nil, err
