@@ -36,9 +36,11 @@
 // Regularize noises the noised columns of each row to step t* (x_{t*} = √ᾱ y + √(1−ᾱ) ε),
 // runs the DDPM reverse chain t*, …, 0 with the network conditioned on the other columns
 // (stdlib/diffusion's Truncated with common random numbers) and returns the lower median of
-// S chains (§2.3). SelectTStar runs the chains for every t* of a grid with common random
-// numbers and picks t* as the argmax of the second difference of the displacement curve
-// D(t) (§2.5, diffusion.Select). The sampler evaluates the network with a specialised pass
+// S chains (§2.3). SelectTStar computes the displacement curve D(t) on a grid with common
+// random numbers — from the ICR chains run from every grid step (§2.5), or from one-step
+// denoised estimates, which have the same expectation for a Gaussian posterior at a
+// twentieth of the cost — and picks t* as the argmax of its second difference
+// (diffusion.Select). The sampler evaluates the network with a specialised pass
 // (fast.go) that shares the first block's per-row work among samples and computes the last
 // block only at the noised columns; it equals the plain forward pass to rounding.
 //
@@ -54,8 +56,8 @@
 // # Defaults
 //
 // CSDI's 64 channels, 4 layers and 8 heads cost about 8× the default per token; the
-// defaults (16 channels, 2 layers, 2 heads, FFN 64, 1000 steps, 16 samples) are sized for
-// tables of a few dozen rows on 2 cores. Two layers is the minimum that works: the side
+// defaults (16 channels, 2 layers, 2 heads, FFN 64, 800 steps, 16 samples, t* by the
+// one-step curve) are sized for tables of a few dozen rows on 2 cores. Two layers is the minimum that works: the side
 // information, the only column identity, enters each block after its transformer, so a
 // one-block network cannot attend by column (its Gaussian test fails). NOTES.md has the
 // measurements.

@@ -110,7 +110,7 @@ type nodeConfig struct {
 func defaultNodeConfig() nodeConfig {
 	d := DefaultTrainConfig()
 	return nodeConfig{
-		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5, SelectMethod: SelectSampler,
+		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5, SelectMethod: SelectOneStep,
 		Channels: d.Channels, Layers: d.Layers, Heads: d.Heads, FFN: d.FFN, Dropout: d.Dropout,
 		Steps: d.Steps, Batch: d.Batch, LR: d.LR, WeightDecay: d.WeightDecay,
 		Masks: d.Masks, Conditioning: d.Conditioning, NoiseRange: d.NoiseRange[:],
@@ -121,7 +121,7 @@ func defaultNodeConfig() nodeConfig {
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Arch:  Arch{Channels: 16, Layers: 2, Heads: 2, FFN: 64, Dropout: 0.1},
-		Steps: 1000, Batch: 16, LR: 1e-3, WeightDecay: 1e-6,
+		Steps: 800, Batch: 16, LR: 1e-3, WeightDecay: 1e-6,
 		Masks: MasksMix, Conditioning: CondStep, NoiseRange: [2]float64{-3, 10},
 	}
 }
