@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,30 @@ type evaluateConfig struct {
 	Repeats   int                 `attr:"repeats" doc:"Repetitions, each with its own permutation of the rows (the preprint used 100)."`
 	Interval  float64             `attr:"interval" doc:"Level of the central predictive interval whose coverage is reported for models with a predictive variance."`
 	FoldTests bool                `attr:"fold_tests" doc:"Also run Wilcoxon tests over the repeats × folds per-fold RMSEs."`
+	// Target regularization: the protocols of the ICR study (raw, A, B and the controls).
+	Regularize   lang.Ref `attr:"regularize" accepts:"table" doc:"A target regularization to evaluate, e.g. csdi.icr: redone inside the folds (protocol A) or on all rows (B and the controls) with the block's settings. Its table is not used as data."`
+	Protocols    []string `attr:"protocols" doc:"Protocols, each reported in its own arms, never mixed: raw (measured targets), A (regularize the training folds' targets; scored against measured targets, and as A' against regularized ones), B (the preprint's: regularize all targets first; scored against regularized targets, not comparable, and as B->meas), rescale (scale-only control through B), shrink (cheap shrinkage toward shrink_toward through B). Default [\"raw\", \"A\"] with regularize, [\"raw\"] without."`
+	ShrinkToward lang.Ref `attr:"shrink_toward" accepts:"model" doc:"The cheap model ŷ(x) the shrink control shrinks toward, e.g. ridge.r (its weight is matched to the regularizer's displacement)."`
+}
+
+// RegularizerSource is implemented by values that can redo their target regularization on
+// the rows cross-validation passes (the csdi node's value): features names the columns of
+// the matrix the Regularizer will be given, in order, and target the column of y.
+type RegularizerSource interface {
+	Regularizer(c *Context, features []string, target string) (cv.Regularizer, error)
+}
+
+var protocolNames = []string{string(cv.Raw), string(cv.A), string(cv.B), string(cv.Rescale), string(cv.Shrink)}
+
+// protocols returns the configured protocols, with the default filled in.
+func (c *evaluateConfig) protocols() []string {
+	if len(c.Protocols) > 0 {
+		return c.Protocols
+	}
+	if c.Regularize.Addr != "" {
+		return []string{string(cv.Raw), string(cv.A)}
+	}
+	return []string{string(cv.Raw)}
 }
 
 func (c *evaluateConfig) Validate() error {
@@ -37,6 +62,24 @@ func (c *evaluateConfig) Validate() error {
 	}
 	if !(c.Interval > 0 && c.Interval < 1) {
 		errs = append(errs, &lang.AttrError{Attr: "interval", Summary: fmt.Sprintf("level %v", c.Interval), Detail: "The interval level is a probability strictly between 0 and 1, e.g. 0.9."})
+	}
+	seenP := map[string]bool{}
+	for _, p := range c.protocols() {
+		switch {
+		case !slices.Contains(protocolNames, p):
+			detail := fmt.Sprintf("The protocols are %s.", strings.Join(protocolNames, ", "))
+			if sug := lang.Suggest(p, protocolNames); sug != "" {
+				detail = fmt.Sprintf("Did you mean %q? ", sug) + detail
+			}
+			errs = append(errs, &lang.AttrError{Attr: "protocols", Summary: fmt.Sprintf("unknown protocol %q", p), Detail: detail})
+		case seenP[p]:
+			errs = append(errs, &lang.AttrError{Attr: "protocols", Summary: p + " is listed twice"})
+		case p != string(cv.Raw) && c.Regularize.Addr == "":
+			errs = append(errs, &lang.AttrError{Attr: "protocols", Summary: "protocol " + p + " needs regularize", Detail: "Set regularize = csdi.NAME: every protocol but raw evaluates a target regularization."})
+		case p == string(cv.Shrink) && c.ShrinkToward.Addr == "":
+			errs = append(errs, &lang.AttrError{Attr: "shrink_toward", Summary: "the shrink control needs shrink_toward", Detail: "Set shrink_toward = ridge.NAME (or another cheap model): the control shrinks each target toward its out-of-fold prediction."})
+		}
+		seenP[p] = true
 	}
 	seen := map[string]bool{}
 	for _, m := range c.Models {
@@ -125,7 +168,9 @@ func registerEvaluate(r *Registry) {
 		Doc: "Repeated K-fold cross-validation of regressors on one or more paired tables: per repetition R², RMSE, MAE, " +
 			"Pearson r and its p-value (and NLL and interval coverage for models with a predictive variance); means with SD " +
 			"and standard error; metrics of the predictions averaged over repetitions; paired Wilcoxon tests. Folds come from " +
-			"the study seed, so every evaluate node of a study uses the same folds.",
+			"the study seed, so every evaluate node of a study uses the same folds. With regularize (a csdi block) it evaluates " +
+			"the target regularization under the protocols raw, A, B, rescale and shrink, each arm reported on its own with the SD " +
+			"of its evaluation targets.",
 		Version:     1,
 		Output:      "evaluation",
 		StudySeeded: true,
@@ -151,6 +196,26 @@ func runEvaluate(c *Context, cfg *evaluateConfig) (Value, error) {
 	for i, m := range models {
 		spec.Models = append(spec.Models, cv.Model{Key: modelLabel(cfg.Models[i].Addr), Regressor: m.Regressor})
 	}
+	var src RegularizerSource
+	if cfg.Regularize.Addr != "" {
+		v := c.Input(cfg.Regularize)
+		var ok bool
+		if src, ok = v.(RegularizerSource); !ok {
+			return nil, c.AttrError("regularize", "Not a target regularization", fmt.Sprintf("%s produces a plain %s; regularize takes a block that regularizes targets, such as csdi.NAME.", cfg.Regularize.Addr, v.TypeName()))
+		}
+	}
+	var shrink *ModelSpec
+	if cfg.ShrinkToward.Addr != "" {
+		ms, err := c.Models([]lang.Ref{cfg.ShrinkToward})
+		if err != nil {
+			return nil, err
+		}
+		shrink = ms[0]
+	}
+	var protos []cv.Protocol
+	for _, p := range cfg.protocols() {
+		protos = append(protos, cv.Protocol(p))
+	}
 	variants := cfg.Variants
 	if cfg.Data.Addr != "" {
 		variants = map[string]lang.Ref{modelLabel(cfg.Data.Addr): cfg.Data}
@@ -171,14 +236,25 @@ func runEvaluate(c *Context, cfg *evaluateConfig) (Value, error) {
 			return nil, c.AttrError("variants", "Variants have different rows", fmt.Sprintf("Paired evaluation needs the same rows in every variant; %s differs from %s.", ref.Addr, variants[keys[0]].Addr))
 		}
 		ids = t.IDs
-		X, y, _, err := learningData(c, ref, t, cfg.Features, true)
+		X, y, features, err := learningData(c, ref, t, cfg.Features, true)
 		if err != nil {
 			return nil, err
+		}
+		variant := cv.Variant{Key: k, X: X, Y: y, Protocols: protos}
+		if src != nil {
+			reg, err := src.Regularizer(c, features, t.Target)
+			if err != nil {
+				return nil, c.AttrError("regularize", "Cannot regularize "+ref.Addr, err.Error())
+			}
+			variant.Regularizer = reg
+		}
+		if shrink != nil {
+			variant.ShrinkToward = shrink.Regressor
 		}
 		if t.NumRows() < cfg.Folds {
 			return nil, c.AttrError("folds", "More folds than rows", fmt.Sprintf("%s has %d rows, fewer than the %d folds.", ref.Addr, t.NumRows(), cfg.Folds))
 		}
-		spec.Variants = append(spec.Variants, cv.Variant{Key: k, X: X, Y: y})
+		spec.Variants = append(spec.Variants, variant)
 	}
 	res, err := cv.Run(c, spec)
 	if err != nil {

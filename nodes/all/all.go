@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/nodes/boost"
+	"github.com/ntedsl/ntedsl/nodes/csdi"
 	"github.com/ntedsl/ntedsl/nodes/daggm"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
@@ -19,6 +20,7 @@ func Registry() *nodes.Registry {
 	ridge.Register(r)
 	knn.Register(r)
 	pbp.Register(r)
+	csdi.Register(r)
 	daggm.Register(r)
 	return r
 }
