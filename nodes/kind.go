@@ -233,9 +233,11 @@ func (c *Context) Table(r lang.Ref) (*table.Table, error) {
 }
 
 // Memo returns the value of a sub-computation of this node — e.g. a trained model that
-// several configurations share — from the cache when an earlier run stored it under the
-// same key, and otherwise computes and stores it. key must identify everything compute
-// depends on (the calling kind's version is added); the value's type must have a decoder.
+// several configurations or several kinds share — from the cache when an earlier run stored
+// it under the same key, and otherwise computes and stores it. The key space is shared by
+// all kinds: key must identify everything compute depends on, including a namespace and
+// version of the code that computes it (e.g. a JSON object with "schema":"csdi-model/1"),
+// bumped whenever that code's results change. The value's type must have a decoder.
 // Without a cache (tests), compute simply runs.
 func (c *Context) Memo(key []byte, compute func() (Value, error)) (Value, error) {
 	if c.MemoFunc == nil {

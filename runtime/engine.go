@@ -428,7 +428,7 @@ func (rs *runState) compute(in *lang.Instance, kind *nodes.Kind, inputs map[stri
 		},
 		Progress: func(done, total int) { rs.emit(Event{Kind: NodeProgress, Addr: in.Addr, Done: done, Total: total}) },
 		MemoFunc: func(key []byte, compute func() (nodes.Value, error)) (nodes.Value, error) {
-			return rs.memo(in, kind, key, compute)
+			return rs.memo(in, key, compute)
 		},
 		Warn: func(msg string) { rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: msg}) },
 	}
@@ -470,15 +470,15 @@ func (rs *runState) writeArtifacts(addr string, v nodes.Value) error {
 	return nil
 }
 
-// memo serves a node's sub-computation from the cache, keyed by the kind, its version and
-// the node's own key bytes; concurrent requests for one key compute once.
-func (rs *runState) memo(in *lang.Instance, kind *nodes.Kind, key []byte, compute func() (nodes.Value, error)) (nodes.Value, error) {
+// memo serves a node's sub-computation from the cache. The key is the caller's alone — not
+// tied to the calling kind — so kinds that share a sub-computation (csdi and evaluate both
+// train CSDI models) share its result; the caller's key carries its own version.
+// Concurrent requests for one key compute once.
+func (rs *runState) memo(in *lang.Instance, key []byte, compute func() (nodes.Value, error)) (nodes.Value, error) {
 	p, _ := json.Marshal(struct {
-		Schema  string `json:"schema"`
-		Kind    string `json:"kind"`
-		Version int    `json:"version"`
-		Memo    string `json:"memo"`
-	}{KeySchema + "/memo", kind.Name, kind.Version, string(key)})
+		Schema string `json:"schema"`
+		Memo   string `json:"memo"`
+	}{KeySchema + "/memo", string(key)})
 	k := Digest("key", p)
 	rs.mu.Lock()
 	f, inFlight := rs.flights[k]
