@@ -56,8 +56,10 @@
 // # Defaults
 //
 // CSDI's 64 channels, 4 layers and 8 heads cost about 8× the default per token; the
-// defaults (16 channels, 2 layers, 2 heads, FFN 64, 800 steps, 16 samples, t* by the
-// one-step curve) are sized for tables of a few dozen rows on 2 cores. Two layers is the minimum that works: the side
+// defaults (16 channels, 2 layers, 2 heads, FFN 64, 800 steps, 16 samples, t* from the
+// ICR chains as §2.5 specifies) are sized for tables of a few dozen rows on 2 cores. The
+// one-step curve (t_star_method = "one_step") is the documented option for
+// cross-validation at scale, as noise-level conditioning is for schedules. Two layers is the minimum that works: the side
 // information, the only column identity, enters each block after its transformer, so a
 // one-block network cannot attend by column (its Gaussian test fails). NOTES.md has the
 // measurements.

@@ -110,7 +110,7 @@ type nodeConfig struct {
 func defaultNodeConfig() nodeConfig {
 	d := DefaultTrainConfig()
 	return nodeConfig{
-		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5, SelectMethod: SelectOneStep,
+		TStar: TStar{Auto: true}, Samples: 16, GridStep: 5, SelectMethod: SelectSampler,
 		Channels: d.Channels, Layers: d.Layers, Heads: d.Heads, FFN: d.FFN, Dropout: d.Dropout,
 		Steps: d.Steps, Batch: d.Batch, LR: d.LR, WeightDecay: d.WeightDecay,
 		Masks: d.Masks, Conditioning: d.Conditioning, NoiseRange: d.NoiseRange[:],
