@@ -353,7 +353,7 @@ func (rs *runState) execute(in *lang.Instance, inputs map[string]nodes.Value, di
 	}
 	rs.mu.Unlock()
 	if inFlight {
-		<-f.done
+		rs.waitIdle(f.done)
 		if f.err != nil {
 			return nil, "", "", f.err
 		}
@@ -470,6 +470,21 @@ func (rs *runState) writeArtifacts(addr string, v nodes.Value) error {
 	return nil
 }
 
+// waitIdle waits for another goroutine's computation of the same key. The waiting
+// goroutine holds a worker token (its node's or one borrowed for internal parallelism); it
+// gives it back while it waits, so that an idle wait never keeps a core from other work,
+// and takes one again before it continues.
+func (rs *runState) waitIdle(done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	default:
+	}
+	<-rs.sem
+	<-done
+	rs.sem <- struct{}{}
+}
+
 // memo serves a node's sub-computation from the cache. The key is the caller's alone — not
 // tied to the calling kind — so kinds that share a sub-computation (csdi and evaluate both
 // train CSDI models) share its result; the caller's key carries its own version.
@@ -488,7 +503,7 @@ func (rs *runState) memo(in *lang.Instance, key []byte, compute func() (nodes.Va
 	}
 	rs.mu.Unlock()
 	if inFlight {
-		<-f.done
+		rs.waitIdle(f.done)
 		return f.value, f.err
 	}
 	defer close(f.done)

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -70,6 +71,7 @@ type options struct {
 	json     bool
 	check    bool
 	markdown bool
+	cpuprof  string
 	// describe
 	mSite            string
 	states           string
@@ -99,6 +101,7 @@ func parseFlags(name string, args []string, stderr io.Writer) (*options, error) 
 	fs.StringVar(&o.outDir, "out", "", "output folder")
 	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.check, "check", false, "fmt: report files that are not formatted, change nothing")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "run: write a Go CPU profile of the run to this file (go tool pprof)")
 	fs.BoolVar(&o.markdown, "markdown", false, "nodes: print the reference as Markdown (the generated part of SPEC.md)")
 	fs.StringVar(&o.olderThan, "older-than", "", "cache gc: also remove entries older than this (e.g. 720h)")
 	fs.StringVar(&o.mSite, "m-site", "", "describe: M-site elements, comma-separated (default W,Mo,V,P,S)")
@@ -259,6 +262,19 @@ func cmdRun(o *options, reg *nodes.Registry, st *lang.Study, stdout, stderr io.W
 		view = newLogView(stderr)
 	}
 	e.Observe = view.Observe
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			fmt.Fprintln(stderr, "ntedsl:", err)
+			return exitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "ntedsl:", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := e.Run(ctx, st)
 	view.Close()
 	if !o.json {

@@ -7,6 +7,7 @@ import (
 	"github.com/ntedsl/ntedsl/nodes/boost"
 	"github.com/ntedsl/ntedsl/nodes/csdi"
 	"github.com/ntedsl/ntedsl/nodes/daggm"
+	"github.com/ntedsl/ntedsl/nodes/hessian"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
 	"github.com/ntedsl/ntedsl/nodes/ridge"
@@ -22,5 +23,6 @@ func Registry() *nodes.Registry {
 	pbp.Register(r)
 	csdi.Register(r)
 	daggm.Register(r)
+	hessian.Register(r)
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -600,4 +601,72 @@ func indexOfString(xs []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// TruncationSweep regularizes the noised column of every row of data — the table this csdi
+// block was given — at each step of grid, with the block's own trained model (served from
+// the cache, not retrained) and common random numbers across steps: the material of the
+// Hessian analysis of the truncation step. It returns the conditioning columns X (the
+// model's columns other than the noised one), the measured values y, and per grid step the
+// regularized values, in the column's units.
+func (r *Result) TruncationSweep(c *nodes.Context, data *table.Table, grid []int, samples int) (X *mat.Dense, y []float64, reg [][]float64, err error) {
+	if len(r.Noised) != 1 {
+		return nil, nil, nil, fmt.Errorf("the csdi block regularizes %d columns; the truncation analysis takes one", len(r.Noised))
+	}
+	if len(data.IDs) != len(r.Table.IDs) {
+		return nil, nil, nil, fmt.Errorf("the data table has %d rows, the csdi block regularized %d: give the table the csdi block was trained on", len(data.IDs), len(r.Table.IDs))
+	}
+	for i, id := range data.IDs {
+		if r.Table.IDs[i] != id {
+			return nil, nil, nil, fmt.Errorf("row %d of the data table is %q, but %q in the csdi block's table: give the table the csdi block was trained on", i, id, r.Table.IDs[i])
+		}
+	}
+	n := len(data.IDs)
+	M := mat.NewDense(n, len(r.Columns), nil)
+	var noisedIdx []int
+	for j, name := range r.Columns {
+		col := data.Col(name)
+		if col == nil || !col.IsNum() {
+			return nil, nil, nil, fmt.Errorf("the data table has no numeric column %q, which the csdi block's model uses", name)
+		}
+		M.SetCol(j, col.Num)
+		if name == r.Noised[0] {
+			noisedIdx = append(noisedIdx, j)
+		} else if rc := r.Table.Col(name); rc == nil || !slices.Equal(rc.Num, col.Num) {
+			return nil, nil, nil, fmt.Errorf("column %q of the data table differs from the csdi block's: give the table the csdi block was trained on", name)
+		}
+	}
+	s, err := diffusion.New(r.Betas)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	trainSeed := nodes.DeriveSeed(c.StudySeed, "csdi/train")
+	key := ModelKey(r.Train, trainSeed, M, r.Columns, noisedIdx, s)
+	m, err := trainMemo(c, c.Memo, key, M, TrainOptions{Config: r.Train, Columns: r.Columns, Noised: noisedIdx, Schedule: s, Seed: trainSeed, Progress: c.Progress})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := m.CheckSchedule(s, grid[len(grid)-1]); err != nil {
+		return nil, nil, nil, err
+	}
+	sw, err := m.SelectTStar(c, s, M, grid, SelectSampler, samples, c.Rand("truncation sweep"), Runner(c.Parallel))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for g := range grid {
+		reg = append(reg, m.destandardize(sw.Reg[g]))
+	}
+	X = mat.NewDense(n, len(r.Columns)-1, nil)
+	for j, k := 0, 0; j < len(r.Columns); j++ {
+		if j != noisedIdx[0] {
+			col := make([]float64, n)
+			for i := 0; i < n; i++ {
+				col[i] = M.At(i, j)
+			}
+			X.SetCol(k, col)
+			k++
+		}
+	}
+	y = data.Col(r.Noised[0]).Num
+	return X, y, reg, nil
 }
