@@ -119,6 +119,13 @@ func (c *Chart) SVG() []byte {
 	if c.HLine != nil {
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#999" stroke-dasharray="4 3"/>`+"\n", f(left), f(py(*c.HLine)), f(left+pw), f(py(*c.HLine)))
 	}
+	// The legend sits in the top-right corner, as wide as its longest name (≈ 6.6 px per
+	// character at 12 px).
+	longest := 0
+	for _, s := range c.Series {
+		longest = max(longest, len([]rune(s.Name)))
+	}
+	legendX := left + pw - 24 - 6.6*float64(longest)
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
 		for k := range s.ErrLow {
@@ -148,7 +155,7 @@ func (c *Chart) SVG() []byte {
 		// Legend.
 		ly := top + 14 + 16*float64(i)
 		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="12" height="3" fill="%s"/><text x="%s" y="%s">%s</text>`+"\n",
-			f(left+pw-150), f(ly-4), col, f(left+pw-134), f(ly), html.EscapeString(s.Name))
+			f(legendX), f(ly-4), col, f(legendX+16), f(ly), html.EscapeString(s.Name))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
