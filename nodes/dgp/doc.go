@@ -1,0 +1,2 @@
+// Package dgp owns the deep Gaussian process regressor.
+package dgp
