@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/nodes/boost"
+	"github.com/ntedsl/ntedsl/nodes/dgp"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
 	"github.com/ntedsl/ntedsl/nodes/ridge"
@@ -18,5 +19,6 @@ func Registry() *nodes.Registry {
 	ridge.Register(r)
 	knn.Register(r)
 	pbp.Register(r)
+	dgp.Register(r)
 	return r
 }

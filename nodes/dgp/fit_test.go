@@ -302,3 +302,29 @@ func TestRegister(t *testing.T) {
 		t.Errorf("%d attributes, want %d", len(k.Schema.Attrs), len(want))
 	}
 }
+
+// A fitted model may be used from several goroutines at once (run with -race).
+func TestPredictConcurrent(t *testing.T) {
+	x, y := synthData(30, 4, 6)
+	r, _ := New(quickConfig())
+	p, err := r.Fit(context.Background(), x, y, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := p.Predict(x)
+	done := make(chan []float64)
+	for range 4 {
+		go func() {
+			m, _ := p.Predict(x)
+			done <- m
+		}()
+	}
+	for range 4 {
+		m := <-done
+		for i := range m {
+			if m[i] != want[i] {
+				t.Fatalf("concurrent Predict differs at row %d", i)
+			}
+		}
+	}
+}
