@@ -7,6 +7,7 @@ import (
 	"github.com/ntedsl/ntedsl/nodes/boost"
 	"github.com/ntedsl/ntedsl/nodes/csdi"
 	"github.com/ntedsl/ntedsl/nodes/daggm"
+	"github.com/ntedsl/ntedsl/nodes/dgp"
 	"github.com/ntedsl/ntedsl/nodes/hessian"
 	"github.com/ntedsl/ntedsl/nodes/knn"
 	"github.com/ntedsl/ntedsl/nodes/pbp"
@@ -21,6 +22,7 @@ func Registry() *nodes.Registry {
 	ridge.Register(r)
 	knn.Register(r)
 	pbp.Register(r)
+	dgp.Register(r)
 	csdi.Register(r)
 	daggm.Register(r)
 	hessian.Register(r)
