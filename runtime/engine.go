@@ -130,8 +130,8 @@ func (rs *runState) emit(ev Event) {
 	rs.e.Observe(ev)
 }
 
-// parallel runs n tasks on the calling goroutine's worker token plus whatever tokens are
-// free, never exceeding the engine's budget. Results must go to index-addressed slots, so
+// parallel runs n tasks on the calling goroutine's worker token plus every token that is
+// free or becomes free before the tasks run out, never exceeding the engine's budget. Results must go to index-addressed slots, so
 // the outcome does not depend on which goroutine ran which task. It returns the error of
 // the lowest-indexed failing task.
 func (rs *runState) parallel(ctx context.Context, n int, task func(i int) error) error {
@@ -150,22 +150,36 @@ func (rs *runState) parallel(ctx context.Context, n int, task func(i int) error)
 			}
 		}
 	}
+	// Extra workers join whenever a worker token is free: at the start, or later when
+	// another node finishes. Grabbing only what is free at the start would leave a long
+	// task list serial whenever the budget happened to be busy at that moment.
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for extra := 0; extra < n-1; extra++ {
-		select {
-		case rs.sem <- struct{}{}:
-		default:
-			extra = n // no free worker: stop asking
-			continue
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for extra := 0; extra < n-1; extra++ {
+			select {
+			case rs.sem <- struct{}{}:
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+			if next.Load() >= int64(n) || failed.Load() {
+				<-rs.sem
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-rs.sem }()
+				work()
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-rs.sem }()
-			work()
-		}()
-	}
+	}()
 	work()
+	close(stop)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -416,5 +417,43 @@ func TestMemoizedSubComputationSurvivesUnrelatedEdits(t *testing.T) {
 	run("memo \"a\" {\n heavy = 4\n light = 5\n}\n")
 	if cnt.n["heavy"] != 2 {
 		t.Fatalf("changing the memo key did not recompute it")
+	}
+}
+
+// A node whose internal parallelism starts while the whole budget is busy picks up the
+// tokens that free up later, instead of running its tasks serially to the end.
+func TestParallelJoinsFreedWorkers(t *testing.T) {
+	rs := &runState{sem: make(chan struct{}, 2)}
+	rs.sem <- struct{}{} // the calling node's own token
+	rs.sem <- struct{}{} // a sibling node, finishing shortly
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		<-rs.sem
+	}()
+	var inside, most atomic.Int32
+	err := rs.parallel(context.Background(), 8, func(i int) error {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		// Each task lingers until a second worker is inside (or a generous timeout).
+		deadline := time.Now().Add(500 * time.Millisecond)
+		for most.Load() < 2 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := most.Load(); got != 2 {
+		t.Fatalf("at most %d tasks ran at once; want 2 once the sibling's token was free", got)
+	}
+	if len(rs.sem) != 1 {
+		t.Fatalf("%d tokens held after parallel returned; want only the caller's 1", len(rs.sem))
 	}
 }
