@@ -222,16 +222,16 @@ func TestDescribeAndSchedule(t *testing.T) {
 	}
 }
 
-// TestPipelineDeterministicAcrossJobs runs the main study (2 repetitions) with -j 1 and
-// -j 2 into two output folders and requires byte-identical results, then checks that a
-// re-run is served entirely from the cache.
+// TestPipelineDeterministicAcrossJobs runs the baseline study (2 repetitions, 1 for the
+// deep GP) with -j 1 and -j 2 into two output folders and requires byte-identical results,
+// then checks that a re-run is served entirely from the cache.
 func TestPipelineDeterministicAcrossJobs(t *testing.T) {
 	dir := t.TempDir()
 	study := filepath.Join("..", "..", "pipelines", "nte_baseline.hcl")
 	outs := map[string]map[string]string{}
 	for _, j := range []string{"1", "2"} {
 		out := filepath.Join(dir, "out"+j)
-		code, _, errs := ntedsl(t, "run", study, "-var", "repeats=2", "-j", j, "--cache", filepath.Join(dir, "cache"+j), "--out", out)
+		code, _, errs := ntedsl(t, "run", study, "-var", "repeats=2", "-var", "dgp_repeats=1", "-j", j, "--cache", filepath.Join(dir, "cache"+j), "--out", out)
 		if code != 0 {
 			t.Fatalf("-j %s: exit %d\n%s", j, code, errs)
 		}
@@ -251,7 +251,7 @@ func TestPipelineDeterministicAcrossJobs(t *testing.T) {
 			t.Errorf("%s differs between -j 1 and -j 2", name)
 		}
 	}
-	code, out, _ := ntedsl(t, "run", study, "-var", "repeats=2", "--cache", filepath.Join(dir, "cache1"), "--out", filepath.Join(dir, "out1"), "--json")
+	code, out, _ := ntedsl(t, "run", study, "-var", "repeats=2", "-var", "dgp_repeats=1", "--cache", filepath.Join(dir, "cache1"), "--out", filepath.Join(dir, "out1"), "--json")
 	if code != 0 || strings.Contains(out, `"event":"node_start"`) {
 		t.Fatalf("re-run computed something:\n%s", out)
 	}
