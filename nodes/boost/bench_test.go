@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 // The benchmarks mirror bench/bench_xgb.py, which times xgboost 1.7.4 on the same data
@@ -75,8 +77,8 @@ func BenchmarkFitPredict75x20(b *testing.B) {
 // BenchmarkFitPredictBoston: standard split 0 of Boston housing, 455 × 13 train, 51 test
 // (xgboost 1.7.4 reference: 32 ms with 1 thread, published.md).
 func BenchmarkFitPredictBoston(b *testing.B) {
-	s := loadUCI(b, "bostonHousing")
-	Xtr, ytr, Xte, _ := s.splitK(b, "bostonHousing", 0)
+	s := ucitest.Load(b, "bostonHousing")
+	Xtr, ytr, Xte, _ := ucitest.Split(b, s, 0)
 	benchFitPredict(b, Xtr, ytr, Xte)
 }
 

@@ -6,83 +6,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
-
-// uciDir holds the standard UCI splits shipped at the repository root (see its README).
-var uciDir = filepath.Join("..", "..", "testdata", "uci")
-
-type uciSet struct {
-	data   [][]float64
-	feat   []int
-	target int
-}
-
-func readInts(t testing.TB, path string) []int {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		v, err := strconv.ParseFloat(f, 64) // n_splits.txt etc. may be written as floats
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, int(v))
-	}
-	return out
-}
-
-func loadUCI(t testing.TB, name string) *uciSet {
-	t.Helper()
-	dir := filepath.Join(uciDir, name)
-	b, err := os.ReadFile(filepath.Join(dir, "data.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &uciSet{feat: readInts(t, filepath.Join(dir, "index_features.txt")),
-		target: readInts(t, filepath.Join(dir, "index_target.txt"))[0]}
-	for _, line := range strings.Split(string(b), "\n") {
-		fs := strings.Fields(line)
-		if len(fs) == 0 {
-			continue
-		}
-		row := make([]float64, len(fs))
-		for j, f := range fs {
-			if row[j], err = strconv.ParseFloat(f, 64); err != nil {
-				t.Fatal(err)
-			}
-		}
-		s.data = append(s.data, row)
-	}
-	return s
-}
-
-// split returns the design matrix and targets of the rows in idx.
-func (s *uciSet) split(idx []int) (*mat.Dense, []float64) {
-	X := mat.NewDense(len(idx), len(s.feat), nil)
-	y := make([]float64, len(idx))
-	for i, r := range idx {
-		for j, f := range s.feat {
-			X.Set(i, j, s.data[r][f])
-		}
-		y[i] = s.data[r][s.target]
-	}
-	return X, y
-}
-
-func (s *uciSet) splitK(t testing.TB, name string, k int) (Xtr *mat.Dense, ytr []float64, Xte *mat.Dense, yte []float64) {
-	dir := filepath.Join(uciDir, name)
-	Xtr, ytr = s.split(readInts(t, filepath.Join(dir, "index_train_"+strconv.Itoa(k)+".txt")))
-	Xte, yte = s.split(readInts(t, filepath.Join(dir, "index_test_"+strconv.Itoa(k)+".txt")))
-	return
-}
 
 type uciFixture struct {
 	Sets map[string][]struct {
@@ -133,7 +60,7 @@ func TestUCIParityAndPublishedRange(t *testing.T) {
 	}
 	for _, name := range []string{"bostonHousing", "concrete", "energy", "yacht"} {
 		t.Run(name, func(t *testing.T) {
-			s := loadUCI(t, name)
+			s := ucitest.Load(t, name)
 			splits := fx.Sets[name]
 			if len(splits) != 20 {
 				t.Fatalf("fixture has %d splits, want 20", len(splits))
@@ -142,7 +69,7 @@ func TestUCIParityAndPublishedRange(t *testing.T) {
 			var rm []float64
 			var worst, worst32 float64
 			for _, sp := range splits {
-				Xtr, ytr, Xte, yte := s.splitK(t, name, sp.Split)
+				Xtr, ytr, Xte, yte := ucitest.Split(t, s, sp.Split)
 				m, err := r.(*Regressor).FitModel(context.Background(), Xtr, ytr, nil)
 				if err != nil {
 					t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 // synthData returns n rows of d smooth features and a nonlinear target (seeded).
@@ -55,7 +57,7 @@ func BenchmarkFitNTE40(b *testing.B) {
 
 // BenchmarkFitBoston is one default fit on Boston split 0 (455 × 13, M = 100 k-means).
 func BenchmarkFitBoston(b *testing.B) {
-	x, y, _, _ := loadUCI(b, "bostonHousing").split(b, 0)
+	x, y, _, _ := ucitest.Split(b, ucitest.Load(b, "bostonHousing"), 0)
 	r, err := New(DefaultConfig())
 	if err != nil {
 		b.Fatal(err)

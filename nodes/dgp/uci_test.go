@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci"
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 // standardized returns the training inputs and targets z-scored as Fit does, and the
@@ -51,10 +53,10 @@ func standardized(x *mat.Dense, y []float64) (xs, ys []float64, sx []standardize
 func TestUCIExactGPIdentity(t *testing.T) {
 	ref := loadSklearnGP(t, "uci_sklearn_gp.json")
 	for _, name := range []string{"bostonHousing", "yacht"} {
-		s := loadUCI(t, name)
+		s := ucitest.Load(t, name)
 		for _, k := range []int{0, 1} {
 			g := ref[name].Splits[fmt.Sprint(k)]
-			xtr, ytr, xte, _ := s.split(t, k)
+			xtr, ytr, xte, _ := ucitest.Split(t, s, k)
 			n, d := xtr.Dims()
 			xs, ys, sx, sy := standardized(xtr, ytr)
 			md := &model{jitter: 1e-10, sampleJitter: sampleJitter, ps: ad.NewParams()}
@@ -106,11 +108,11 @@ func optimalQARD(t testing.TB, md *model, x, y []float64, sf2 float64, lens []fl
 
 // uciFit fits cfg on the first sub training rows of split k (all when sub = 0) and returns
 // the test RMSE and mean log density (of the predictive mixture) in the units of y.
-func uciFit(t testing.TB, s *uciSet, k, sub int, cfg Config) (rmse, ll, r2 float64, p *Predictor) {
+func uciFit(t testing.TB, s *uci.Set, k, sub int, cfg Config) (rmse, ll, r2 float64, p *Predictor) {
 	t.Helper()
-	xtr, ytr, xte, yte := s.split(t, k)
+	xtr, ytr, xte, yte := ucitest.Split(t, s, k)
 	if sub > 0 {
-		xtr = mat.DenseCopyOf(xtr.Slice(0, sub, 0, len(s.features)))
+		xtr = mat.DenseCopyOf(xtr.Slice(0, sub, 0, len(s.Features)))
 		ytr = ytr[:sub]
 	}
 	r, err := New(cfg)
@@ -148,7 +150,7 @@ func TestUCIOneLayerTrained(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Layers = 1
 	for _, name := range []string{"bostonHousing", "concrete"} {
-		s := loadUCI(t, name)
+		s := ucitest.Load(t, name)
 		g := ref[name]
 		for _, k := range []int{0, 1} {
 			rmse, ll, _, p := uciFit(t, s, k, 60, cfg)
@@ -172,7 +174,7 @@ func TestUCIOneLayerTrained(t *testing.T) {
 func TestUCITwoLayerBand(t *testing.T) {
 	ref := loadSklearnGP(t, "uci_sklearn_gp_sub60.json")
 	for _, name := range []string{"bostonHousing", "concrete"} {
-		s := loadUCI(t, name)
+		s := ucitest.Load(t, name)
 		g := ref[name]
 		for _, k := range []int{0, 1} {
 			rmse, ll, r2, _ := uciFit(t, s, k, 60, DefaultConfig())
@@ -200,7 +202,7 @@ func TestUCILong(t *testing.T) {
 		sets = strings.Split(v, ",")
 	}
 	for _, name := range sets {
-		s := loadUCI(t, name)
+		s := ucitest.Load(t, name)
 		g := ref[name]
 		for _, layers := range []int{1, 2} {
 			cfg := DefaultConfig()

@@ -1,17 +1,15 @@
 package knn
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
@@ -173,23 +171,7 @@ func TestStandardization(t *testing.T) {
 
 func TestBoston(t *testing.T) {
 	f := load(t)
-	root := "../../testdata/uci/bostonHousing/"
-	data := readMatrix(t, root+"data.txt")
-	feat := readInts(t, root+"index_features.txt")
-	target := readInts(t, root+"index_target.txt")[0]
-	sub := func(rows []int) (*mat.Dense, []float64) {
-		X := mat.NewDense(len(rows), len(feat), nil)
-		y := make([]float64, len(rows))
-		for k, i := range rows {
-			for j, c := range feat {
-				X.Set(k, j, data[i][c])
-			}
-			y[k] = data[i][target]
-		}
-		return X, y
-	}
-	Xtr, ytr := sub(readInts(t, root+"index_train_0.txt"))
-	Xte, yte := sub(readInts(t, root+"index_test_0.txt"))
+	Xtr, ytr, Xte, yte := ucitest.Split(t, ucitest.Load(t, "bostonHousing"), 0)
 	pred, _ := fit(t, Config{K: f.Boston.K, Weights: f.Boston.Weights, Standardize: true}, Xtr, ytr).Predict(Xte)
 	if d := maxRelDiff(pred, f.Boston.PredTest); d > 1e-12 {
 		t.Errorf("Boston predictions differ from sklearn by %g", d)
@@ -214,41 +196,6 @@ func TestValidateAndErrors(t *testing.T) {
 	if _, err := r.Fit(ctx, mat.NewDense(6, 1, nil), make([]float64, 6), nil); err == nil {
 		t.Error("cancelled context ignored")
 	}
-}
-
-func readMatrix(t *testing.T, path string) [][]float64 {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var out [][]float64
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		var row []float64
-		for _, s := range strings.Fields(sc.Text()) {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			row = append(row, v)
-		}
-		if len(row) > 0 {
-			out = append(out, row)
-		}
-	}
-	return out
-}
-
-func readInts(t *testing.T, path string) []int {
-	var out []int
-	for _, row := range readMatrix(t, path) {
-		for _, v := range row {
-			out = append(out, int(v))
-		}
-	}
-	return out
 }
 
 // BenchmarkFitPredict84 is one CV fit of the cv package's scale: 76 training rows of

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 // BenchmarkEpochBoston times one PBP epoch (455 ADF steps plus the EP sweep) on Boston
 // split 0 with 50 hidden units: 13·51 + 51 = 714 weights.
 func BenchmarkEpochBoston(b *testing.B) {
-	s := loadUCI(b, "bostonHousing")
-	X, y, _, _ := s.split(b, 0)
+	s := ucitest.Load(b, "bostonHousing")
+	X, y, _, _ := ucitest.Split(b, s, 0)
 	rows, d := X.Dims()
 	w := d + 1
 	xb, x2, yn := make([]float64, rows*w), make([]float64, rows*w), make([]float64, rows)
@@ -44,14 +46,14 @@ func BenchmarkEpochBoston(b *testing.B) {
 // nothing (the data is parsed once), fit the default PBP (50 units, 40 epochs) and predict the
 // test set. The authors' C implementation takes 0.125 s per split (published.md).
 func BenchmarkBoston20Splits(b *testing.B) {
-	s := loadUCI(b, "bostonHousing")
+	s := ucitest.Load(b, "bostonHousing")
 	type split struct {
 		Xtr, Xte *mat.Dense
 		ytr, yte []float64
 	}
 	var splits []split
 	for k := range 20 {
-		Xtr, ytr, Xte, yte := s.split(b, k)
+		Xtr, ytr, Xte, yte := ucitest.Split(b, s, k)
 		splits = append(splits, split{Xtr, Xte, ytr, yte})
 	}
 	reg, _ := New(DefaultConfig())

@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci"
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 // The authors' C implementation (HIPS/Probabilistic-Backpropagation, c/PBP_net/network.c and
@@ -37,8 +40,8 @@ var crefCases = []crefCase{
 }
 
 func (c crefCase) data(t testing.TB) (*mat.Dense, []float64) {
-	s := loadUCI(t, c.set)
-	X, y, _, _ := s.split(t, 0)
+	s := ucitest.Load(t, c.set)
+	X, y, _, _ := ucitest.Split(t, s, 0)
 	_, d := X.Dims()
 	return mat.DenseCopyOf(X.Slice(0, c.rows, 0, d)), y[:c.rows]
 }
@@ -102,7 +105,10 @@ func TestWriteCRefInputs(t *testing.T) {
 func TestAgainstAuthorsC(t *testing.T) {
 	for _, c := range crefCases {
 		t.Run(c.name, func(t *testing.T) {
-			ref := readNumbers(t, filepath.Join("testdata", "cref_"+c.name+".txt"))
+			ref, err := uci.ReadNumbers(filepath.Join("testdata", "cref_"+c.name+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			X, y := c.data(t)
 			n, _ := X.Dims()
 			reg, err := New(Config{Hidden: c.hidden, Epochs: c.epochs, NormalizeInputs: true})

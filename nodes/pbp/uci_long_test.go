@@ -4,18 +4,22 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci"
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 )
 
 type splitScore struct{ rmse, ll float64 }
 
 // scoreSplits scores the given splits × seeds of one data set on two goroutines; result
 // [k][s] is split splits[k] with seed seeds[s]. The data is read on the test goroutine.
-func scoreSplits(t testing.TB, s *uciSet, splits []int, seeds []uint64) [][]splitScore {
+func scoreSplits(t testing.TB, s *uci.Set, splits []int, seeds []uint64) [][]splitScore {
 	t.Helper()
 	type data struct {
 		Xtr, Xte *mat.Dense
@@ -24,7 +28,7 @@ func scoreSplits(t testing.TB, s *uciSet, splits []int, seeds []uint64) [][]spli
 	ds := make([]data, len(splits))
 	out := make([][]splitScore, len(splits))
 	for k, sp := range splits {
-		Xtr, ytr, Xte, yte := s.split(t, sp)
+		Xtr, ytr, Xte, yte := ucitest.Split(t, s, sp)
 		ds[k] = data{Xtr, Xte, ytr, yte}
 		out[k] = make([]splitScore, len(seeds))
 	}
@@ -43,7 +47,7 @@ func scoreSplits(t testing.TB, s *uciSet, splits []int, seeds []uint64) [][]spli
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("%s split %d seed %d: %w", s.name, splits[j.k], seeds[j.s], err)
+						firstErr = fmt.Errorf("%s split %d seed %d: %w", filepath.Base(s.Dir), splits[j.k], seeds[j.s], err)
 					}
 					mu.Unlock()
 				}
@@ -102,7 +106,7 @@ func TestUCIFullValidation(t *testing.T) {
 		splits[k] = k
 	}
 	for _, ref := range published {
-		s := loadUCI(t, ref.name)
+		s := ucitest.Load(t, ref.name)
 		scores := scoreSplits(t, s, splits, seeds)
 		for si := range seeds {
 			var rs, ls []float64

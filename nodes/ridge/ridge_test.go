@@ -1,18 +1,16 @@
 package ridge
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
 	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
@@ -184,23 +182,7 @@ func TestLimits(t *testing.T) {
 func TestBoston(t *testing.T) {
 	// UCI Boston housing, standard split 0 (repository testdata), z-scored, α = 1.
 	f := load(t)
-	root := "../../testdata/uci/bostonHousing/"
-	data := readMatrix(t, root+"data.txt")
-	feat := readInts(t, root+"index_features.txt")
-	target := readInts(t, root+"index_target.txt")[0]
-	sub := func(rows []int) (*mat.Dense, []float64) {
-		X := mat.NewDense(len(rows), len(feat), nil)
-		y := make([]float64, len(rows))
-		for k, i := range rows {
-			for j, c := range feat {
-				X.Set(k, j, data[i][c])
-			}
-			y[k] = data[i][target]
-		}
-		return X, y
-	}
-	Xtr, ytr := sub(readInts(t, root+"index_train_0.txt"))
-	Xte, yte := sub(readInts(t, root+"index_test_0.txt"))
+	Xtr, ytr, Xte, yte := ucitest.Split(t, ucitest.Load(t, "bostonHousing"), 0)
 	m := fit(t, Config{Alpha: f.Boston.Alpha, Standardize: true}, Xtr, ytr)
 	pred, _ := m.Predict(Xte)
 	if d := maxRelDiff(pred, f.Boston.PredTest); d > 1e-10 {
@@ -227,41 +209,6 @@ func TestValidateAndErrors(t *testing.T) {
 	if _, err := r.Fit(ctx, mat.NewDense(2, 1, []float64{1, 2}), []float64{1, 2}, nil); err == nil {
 		t.Error("cancelled context ignored")
 	}
-}
-
-func readMatrix(t *testing.T, path string) [][]float64 {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var out [][]float64
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		var row []float64
-		for _, s := range strings.Fields(sc.Text()) {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			row = append(row, v)
-		}
-		if len(row) > 0 {
-			out = append(out, row)
-		}
-	}
-	return out
-}
-
-func readInts(t *testing.T, path string) []int {
-	var out []int
-	for _, row := range readMatrix(t, path) {
-		for _, v := range row {
-			out = append(out, int(v))
-		}
-	}
-	return out
 }
 
 // BenchmarkFitPredict84 is one CV fit of the cv package's scale: 76 training rows of
