@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
 // z4 returns rows 0, 4, 8, … of the n×d matrix x.
@@ -27,10 +28,7 @@ func wrap(t testing.TB, md *model, d, samples int) *Predictor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Predictor{model: md, states: st, xs: make([]standardizer, d), ys: standardizer{0, 1}, samples: samples, seed1: 3, seed2: 4}
-	for j := range p.xs {
-		p.xs[j] = standardizer{0, 1}
-	}
+	p := &Predictor{model: md, states: st, xs: stats.IdentityScaler(d), yMean: 0, ySD: 1, samples: samples, seed1: 3, seed2: 4}
 	return p
 }
 

@@ -10,6 +10,7 @@ import (
 
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
 	"github.com/ntedsl/ntedsl/stdlib/ml"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
 // Fit trains the deep GP on (X, y): inputs and targets are z-scored on the training rows
@@ -34,31 +35,21 @@ func (r *Regressor) Fit(ctx context.Context, X *mat.Dense, y []float64, rng *ran
 	if n < 2 {
 		return nil, fmt.Errorf("dgp: %d training rows; the deep GP needs at least 2 to standardize the target", n)
 	}
-	for i := range n {
-		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
-			return nil, fmt.Errorf("dgp: training target %d is %v; remove or impute it before fitting", i, y[i])
-		}
-		for j := range d {
-			if v := X.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("dgp: training input row %d, column %d is %v; remove or impute it before fitting", i, j, v)
-			}
-		}
+	if err := ml.CheckFinite(X, y); err != nil {
+		return nil, fmt.Errorf("dgp: %w", err)
 	}
 	if allEqual(y) {
 		return nil, fmt.Errorf("dgp: all %d training targets equal %v; there is nothing to fit", n, y[0])
 	}
-	p := &Predictor{xs: make([]standardizer, d), samples: r.cfg.PredictSamples}
-	for j := range d {
-		p.xs[j] = fitStandardizer(func(i int) float64 { return X.At(i, j) }, n)
-	}
-	p.ys = fitStandardizer(func(i int) float64 { return y[i] }, n)
+	p := &Predictor{xs: stats.FitScaler(X, nil), samples: r.cfg.PredictSamples}
+	p.yMean, p.ySD = stats.MeanScale(y)
 	xs := make([]float64, n*d)
 	ys := make([]float64, n)
 	for i := range n {
 		for j := range d {
-			xs[i*d+j] = (X.At(i, j) - p.xs[j].mean) / p.xs[j].sd
+			xs[i*d+j] = (X.At(i, j) - p.xs.Mean[j]) / p.xs.Scale[j]
 		}
-		ys[i] = (y[i] - p.ys.mean) / p.ys.sd
+		ys[i] = (y[i] - p.yMean) / p.ySD
 	}
 
 	md, err := newModel(r.cfg, xs, n, d, rng)
@@ -149,8 +140,8 @@ func (t *trainer) step(rng *rand.Rand) (float64, error) {
 type Predictor struct {
 	model        *model
 	states       []layerState // per layer: kernel parameters and chol(K_ZZ), fixed after Fit
-	xs           []standardizer
-	ys           standardizer
+	xs           stats.Scaler // the inputs' z-scoring on the training rows
+	yMean, ySD   float64      // the target's
 	samples      int
 	seed1, seed2 uint64
 	trace        []float64
@@ -162,7 +153,7 @@ func (p *Predictor) Trace() []float64 { return append([]float64(nil), p.trace...
 
 // NoiseVariance returns the learned likelihood variance in the units of y².
 func (p *Predictor) NoiseVariance() float64 {
-	return p.model.noise(nil).Value() * p.ys.sd * p.ys.sd
+	return p.model.noise(nil).Value() * p.ySD * p.ySD
 }
 
 // Predict returns, for each row of X, the mean and variance of the predictive mixture
@@ -187,8 +178,8 @@ func (p *Predictor) Predict(X *mat.Dense) (mean, variance []float64) {
 		}
 		m1 /= s
 		v := math.Max(m2/s-m1*m1, 0) + noise
-		mean[i] = m1*p.ys.sd + p.ys.mean
-		variance[i] = v * p.ys.sd * p.ys.sd
+		mean[i] = m1*p.ySD + p.yMean
+		variance[i] = v * p.ySD * p.ySD
 	}
 	return mean, variance
 }
@@ -206,7 +197,7 @@ func (p *Predictor) LogDensity(X *mat.Dense, y []float64) []float64 {
 	out := make([]float64, n)
 	lp := make([]float64, len(mus))
 	for i := range n {
-		yi := (y[i] - p.ys.mean) / p.ys.sd
+		yi := (y[i] - p.yMean) / p.ySD
 		mx := math.Inf(-1)
 		for k := range mus {
 			v := vars[k][i] + noise
@@ -218,7 +209,7 @@ func (p *Predictor) LogDensity(X *mat.Dense, y []float64) []float64 {
 		for _, l := range lp {
 			s += math.Exp(l - mx)
 		}
-		out[i] = mx + math.Log(s/float64(len(mus))) - math.Log(p.ys.sd)
+		out[i] = mx + math.Log(s/float64(len(mus))) - math.Log(p.ySD)
 	}
 	return out
 }
@@ -229,13 +220,13 @@ const maxPredictRows = 4096
 // sample returns the last layer's means and variances (z-scored units) of every sample.
 func (p *Predictor) sample(X *mat.Dense) (mus, vars [][]float64) {
 	n, d := X.Dims()
-	if d != len(p.xs) {
-		panic(fmt.Sprintf("dgp: Predict: X has %d columns, the model was trained on %d", d, len(p.xs)))
+	if d != len(p.xs.Mean) {
+		panic(fmt.Sprintf("dgp: Predict: X has %d columns, the model was trained on %d", d, len(p.xs.Mean)))
 	}
 	xs := make([]float64, n*d)
 	for i := range n {
 		for j := range d {
-			xs[i*d+j] = (X.At(i, j) - p.xs[j].mean) / p.xs[j].sd
+			xs[i*d+j] = (X.At(i, j) - p.xs.Mean[j]) / p.xs.Scale[j]
 		}
 	}
 	md := p.model

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
 // gpFixtures are the reference numbers of testdata/gen_gp.py (numpy 1.24.2 and mpmath 1.2.1).
@@ -92,9 +93,9 @@ func gpData(t testing.TB) (x []float64, y []float64) {
 			}
 		}
 	}
-	s := fitStandardizer(func(i int) float64 { return y[i] }, n)
+	mean, sd := stats.MeanScale(y)
 	for i := range y {
-		y[i] = (y[i] - s.mean) / s.sd
+		y[i] = (y[i] - mean) / sd
 	}
 	return x, y
 }

@@ -10,28 +10,6 @@ import (
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
 )
 
-// standardizer maps a column to zero mean and unit population standard deviation
-// (ddof = 0, as numpy's np.std in the reference); a column with SD 0 is divided by 1.
-type standardizer struct{ mean, sd float64 }
-
-func fitStandardizer(col func(i int) float64, n int) standardizer {
-	var mean float64
-	for i := range n {
-		mean += col(i)
-	}
-	mean /= float64(n)
-	var ss float64
-	for i := range n {
-		d := col(i) - mean
-		ss += d * d
-	}
-	sd := math.Sqrt(ss / float64(n))
-	if sd == 0 {
-		sd = 1
-	}
-	return standardizer{mean, sd}
-}
-
 // innerWidth resolves Config.InnerWidth for d inputs.
 func innerWidth(cfg Config, d int) int {
 	if cfg.InnerWidth > 0 {

@@ -15,24 +15,22 @@ import (
 	ad "github.com/ntedsl/ntedsl/stdlib/autodiff"
 	"github.com/ntedsl/ntedsl/stdlib/datasets/uci"
 	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
 // standardized returns the training inputs and targets z-scored as Fit does, and the
-// standardizers.
-func standardized(x *mat.Dense, y []float64) (xs, ys []float64, sx []standardizer, sy standardizer) {
+// z-scoring.
+func standardized(x *mat.Dense, y []float64) (xs, ys []float64, sx stats.Scaler, yMean, ySD float64) {
 	n, d := x.Dims()
-	sx = make([]standardizer, d)
-	for j := range d {
-		sx[j] = fitStandardizer(func(i int) float64 { return x.At(i, j) }, n)
-	}
-	sy = fitStandardizer(func(i int) float64 { return y[i] }, n)
+	sx = stats.FitScaler(x, nil)
+	yMean, ySD = stats.MeanScale(y)
 	xs = make([]float64, n*d)
 	ys = make([]float64, n)
 	for i := range n {
 		for j := range d {
-			xs[i*d+j] = (x.At(i, j) - sx[j].mean) / sx[j].sd
+			xs[i*d+j] = (x.At(i, j) - sx.Mean[j]) / sx.Scale[j]
 		}
-		ys[i] = (y[i] - sy.mean) / sy.sd
+		ys[i] = (y[i] - yMean) / ySD
 	}
 	return
 }
@@ -58,7 +56,7 @@ func TestUCIExactGPIdentity(t *testing.T) {
 			g := ref[name].Splits[fmt.Sprint(k)]
 			xtr, ytr, xte, _ := ucitest.Split(t, s, k)
 			n, d := xtr.Dims()
-			xs, ys, sx, sy := standardized(xtr, ytr)
+			xs, ys, sx, yMean, ySD := standardized(xtr, ytr)
 			md := &model{jitter: 1e-10, sampleJitter: sampleJitter, ps: ad.NewParams()}
 			l := newLayer(md.ps, "layer0", xs, n, d, 1, g.SF2, 1)
 			for q, v := range g.Lens {
@@ -70,11 +68,11 @@ func TestUCIExactGPIdentity(t *testing.T) {
 			optimalQARD(t, md, xs, ys, g.SF2, g.Lens, g.Noise)
 			elbo := elboOf(t, md, xs, ys, 1, nil)
 			p := wrap(t, md, d, 1)
-			p.xs, p.ys = sx, sy
+			p.xs, p.yMean, p.ySD = sx, yMean, ySD
 			mean, variance := p.Predict(xte)
 			var dm, ds float64
 			for i := range mean {
-				dm = math.Max(dm, math.Abs(mean[i]-g.Mean[i])/sy.sd)
+				dm = math.Max(dm, math.Abs(mean[i]-g.Mean[i])/ySD)
 				ds = math.Max(ds, math.Abs(math.Sqrt(variance[i])/g.SD[i]-1))
 			}
 			t.Logf("%s split %d (N = M = %d): ELBO %.8f, sklearn LML %.8f; max |Δmean|/SD(y) %.2g, max |SD/SD_sklearn − 1| %.2g", name, k, n, elbo, g.LML, dm, ds)

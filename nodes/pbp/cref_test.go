@@ -14,6 +14,7 @@ import (
 
 	"github.com/ntedsl/ntedsl/stdlib/datasets/uci"
 	"github.com/ntedsl/ntedsl/stdlib/datasets/uci/ucitest"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
 
 // The authors' C implementation (HIPS/Probabilistic-Backpropagation, c/PBP_net/network.c and
@@ -64,19 +65,16 @@ func TestWriteCRefInputs(t *testing.T) {
 			fmt.Fprintf(&b, " %d", h)
 		}
 		fmt.Fprintf(&b, " %d\n", c.epochs)
-		xs := make([]standardizer, d)
-		for j := range d {
-			xs[j] = fitStandardizer(func(i int) float64 { return X.At(i, j) }, n)
-		}
-		ys := fitStandardizer(func(i int) float64 { return y[i] }, n)
+		xs := stats.FitScaler(X, nil)
+		yMean, ySD := stats.MeanScale(y)
 		for i := range n {
 			for j := range d {
-				fmt.Fprintf(&b, "%.17g ", (X.At(i, j)-xs[j].mean)/xs[j].sd)
+				fmt.Fprintf(&b, "%.17g ", (X.At(i, j)-xs.Mean[j])/xs.Scale[j])
 			}
 			b.WriteString("\n")
 		}
 		for i := range n {
-			fmt.Fprintf(&b, "%.17g\n", (y[i]-ys.mean)/ys.sd)
+			fmt.Fprintf(&b, "%.17g\n", (y[i]-yMean)/ySD)
 		}
 		rng := rand.New(rand.NewPCG(c.seed, 0))
 		net := newNetwork(d, c.hidden)
@@ -161,8 +159,8 @@ func TestAgainstAuthorsC(t *testing.T) {
 			m, v := p.Predict(X)
 			for i := range n {
 				// The C predictions are standardized and without noise.
-				mi := (m[i] - p.ys.mean) / p.ys.sd
-				vi := v[i]/(p.ys.sd*p.ys.sd) - net.noiseVariance()
+				mi := (m[i] - p.yMean) / p.ySD
+				vi := v[i]/(p.ySD*p.ySD) - net.noiseVariance()
 				check(fmt.Sprintf("row %d mean", i), mi, ref[k][0], tol)
 				check(fmt.Sprintf("row %d variance", i), vi, ref[k][1], tol)
 				k++

@@ -9,29 +9,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/ntedsl/ntedsl/stdlib/ml"
+	"github.com/ntedsl/ntedsl/stdlib/stats"
 )
-
-// standardizer maps a column to zero mean and unit population standard deviation (ddof = 0,
-// as numpy's np.std in the reference); a column with SD 0 is divided by 1.
-type standardizer struct{ mean, sd float64 }
-
-func fitStandardizer(col func(i int) float64, n int) standardizer {
-	var mean float64
-	for i := range n {
-		mean += col(i)
-	}
-	mean /= float64(n)
-	var ss float64
-	for i := range n {
-		d := col(i) - mean
-		ss += d * d
-	}
-	sd := math.Sqrt(ss / float64(n))
-	if sd == 0 {
-		sd = 1
-	}
-	return standardizer{mean, sd}
-}
 
 // Fit trains PBP on (X, y) as the reference does: inputs z-scored when NormalizeInputs,
 // targets z-scored, the posterior initialized from rng, then Epochs times an ADF pass over a
@@ -52,25 +31,14 @@ func (r *Regressor) Fit(ctx context.Context, X *mat.Dense, y []float64, rng *ran
 	if rows < 2 {
 		return nil, fmt.Errorf("pbp: %d training rows; PBP needs at least 2 to standardize the target", rows)
 	}
-	for i := range rows {
-		if math.IsNaN(y[i]) || math.IsInf(y[i], 0) {
-			return nil, fmt.Errorf("pbp: training target %d is %v; remove or impute it before fitting", i, y[i])
-		}
-		for j := range d {
-			if v := X.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("pbp: training input row %d, column %d is %v; remove or impute it before fitting", i, j, v)
-			}
-		}
+	if err := ml.CheckFinite(X, y); err != nil {
+		return nil, fmt.Errorf("pbp: %w", err)
 	}
-	p := &Predictor{xs: make([]standardizer, d)}
-	for j := range d {
-		if r.cfg.NormalizeInputs {
-			p.xs[j] = fitStandardizer(func(i int) float64 { return X.At(i, j) }, rows)
-		} else {
-			p.xs[j] = standardizer{0, 1}
-		}
+	p := &Predictor{xs: stats.IdentityScaler(d)}
+	if r.cfg.NormalizeInputs {
+		p.xs = stats.FitScaler(X, nil)
 	}
-	p.ys = fitStandardizer(func(i int) float64 { return y[i] }, rows)
+	p.yMean, p.ySD = stats.MeanScale(y)
 	if allEqual(y) {
 		return nil, fmt.Errorf("pbp: all %d training targets equal %v; there is nothing to fit", rows, y[0])
 	}
@@ -82,11 +50,11 @@ func (r *Regressor) Fit(ctx context.Context, X *mat.Dense, y []float64, rng *ran
 	yn := make([]float64, rows)
 	for i := range rows {
 		for j := range d {
-			v := (X.At(i, j) - p.xs[j].mean) / p.xs[j].sd
+			v := (X.At(i, j) - p.xs.Mean[j]) / p.xs.Scale[j]
 			xb[i*w+j], x2[i*w+j] = v, v*v
 		}
 		xb[i*w+d], x2[i*w+d] = 1, 1
-		yn[i] = (y[i] - p.ys.mean) / p.ys.sd
+		yn[i] = (y[i] - p.yMean) / p.ySD
 	}
 
 	net := newNetwork(d, r.cfg.Hidden)
@@ -146,9 +114,9 @@ func (n *network) checkFinite() error {
 
 // Predictor is a fitted PBP network; it implements ml.Predictor and is safe for concurrent use.
 type Predictor struct {
-	net *network
-	xs  []standardizer
-	ys  standardizer
+	net        *network
+	xs         stats.Scaler // the inputs' z-scoring (identity without NormalizeInputs)
+	yMean, ySD float64      // the target's z-scoring
 }
 
 // Predict returns, for each row of X, the predictive mean and the predictive variance (the
@@ -156,8 +124,8 @@ type Predictor struct {
 // β/(α−1)), in the units of y. It panics if X's column count differs from the training data's.
 func (p *Predictor) Predict(X *mat.Dense) (mean, variance []float64) {
 	rows, d := X.Dims()
-	if d != len(p.xs) {
-		panic(fmt.Sprintf("pbp: Predict: X has %d columns, the model was fitted on %d", d, len(p.xs)))
+	if d != len(p.xs.Mean) {
+		panic(fmt.Sprintf("pbp: Predict: X has %d columns, the model was fitted on %d", d, len(p.xs.Mean)))
 	}
 	ws := newWorkspace(p.net)
 	x := make([]float64, d+1)
@@ -168,17 +136,17 @@ func (p *Predictor) Predict(X *mat.Dense) (mean, variance []float64) {
 	noise := p.net.noiseVariance()
 	for i := range rows {
 		for j := range d {
-			v := (X.At(i, j) - p.xs[j].mean) / p.xs[j].sd
+			v := (X.At(i, j) - p.xs.Mean[j]) / p.xs.Scale[j]
 			x[j], x2[j] = v, v*v
 		}
 		m, v := p.net.forward(ws, x, x2, false)
-		mean[i] = m*p.ys.sd + p.ys.mean
-		variance[i] = (v + noise) * p.ys.sd * p.ys.sd
+		mean[i] = m*p.ySD + p.yMean
+		variance[i] = (v + noise) * p.ySD * p.ySD
 	}
 	return mean, variance
 }
 
 // NoiseVariance returns the posterior mean of the noise variance, β/(α−1), in the units of y.
 func (p *Predictor) NoiseVariance() float64 {
-	return p.net.noiseVariance() * p.ys.sd * p.ys.sd
+	return p.net.noiseVariance() * p.ySD * p.ySD
 }

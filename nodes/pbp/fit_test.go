@@ -223,19 +223,10 @@ func TestPanics(t *testing.T) {
 	mustPanic("column mismatch", func() { p.Predict(mat.NewDense(1, 3, nil)) })
 }
 
-// TestStandardizer checks the population SD of models.md §1.4 (np.std, ddof = 0): for
-// 1, 2, 3, 4 the mean is 2.5 and the SD sqrt(1.25), not the sample SD sqrt(5/3); a constant
-// column gets SD 1. It also checks that Fit standardizes y and the inputs with it.
+// TestStandardizer checks the population SD of models.md §1.4 (np.std, ddof = 0) in Fit: for
+// inputs 1, 2, 3, 4 the mean is 2.5 and the SD sqrt(1.25), not the sample SD sqrt(5/3); a
+// constant column gets SD 1; the target is z-scored the same way.
 func TestStandardizer(t *testing.T) {
-	col := []float64{1, 2, 3, 4}
-	s := fitStandardizer(func(i int) float64 { return col[i] }, 4)
-	if s.mean != 2.5 || math.Abs(s.sd-math.Sqrt(1.25)) > 1e-15 {
-		t.Errorf("standardizer of 1..4 = %+v, want mean 2.5, SD sqrt(1.25)", s)
-	}
-	c := fitStandardizer(func(int) float64 { return 7 }, 3)
-	if c.mean != 7 || c.sd != 1 {
-		t.Errorf("standardizer of a constant = %+v, want mean 7, SD 1", c)
-	}
 	X := mat.NewDense(4, 2, []float64{1, 5, 2, 5, 3, 5, 4, 5})
 	cfg := DefaultConfig()
 	cfg.Epochs = 1
@@ -245,7 +236,8 @@ func TestStandardizer(t *testing.T) {
 		t.Fatal(err)
 	}
 	pp := p.(*Predictor)
-	if pp.xs[0] != s || pp.xs[1] != (standardizer{5, 1}) || pp.ys.mean != 25 || math.Abs(pp.ys.sd-10*math.Sqrt(1.25)) > 1e-14 {
-		t.Errorf("Fit's standardizers: x %+v, y %+v", pp.xs, pp.ys)
+	if pp.xs.Mean[0] != 2.5 || math.Abs(pp.xs.Scale[0]-math.Sqrt(1.25)) > 1e-15 || pp.xs.Mean[1] != 5 || pp.xs.Scale[1] != 1 ||
+		pp.yMean != 25 || math.Abs(pp.ySD-10*math.Sqrt(1.25)) > 1e-14 {
+		t.Errorf("Fit's z-scoring: x %+v, y mean %v SD %v", pp.xs, pp.yMean, pp.ySD)
 	}
 }

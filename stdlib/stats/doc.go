@@ -8,8 +8,8 @@
 //     the regularized incomplete beta function so it stays accurate far below 1e-30.
 //   - Mean, PopSD (ddof 0, numpy's default and the one every z-scoring uses), SD (ddof 1),
 //     SE (SD/√n, scipy.stats.sem).
-//   - Scaler: z-scoring fitted on chosen rows with the population SD; a zero SD becomes 1,
-//     as in sklearn's StandardScaler.
+//   - Scaler (and MeanScale for one column): z-scoring fitted on chosen rows with the
+//     population SD; a zero SD becomes 1, as in sklearn's StandardScaler.
 //   - GaussianNLL and Coverage: the mean negative log density and the central-interval
 //     coverage of Gaussian predictive distributions.
 //   - Wilcoxon: the paired signed-rank test with scipy 1.10.1's defaults.

@@ -34,12 +34,27 @@ func FitScaler(X mat.Matrix, rows []int) Scaler {
 		for k, i := range rows {
 			col[k] = X.At(i, j)
 		}
-		m := Mean(col)
-		sd := math.Sqrt(sumSqDev(col, m) / float64(len(col)))
-		if sd == 0 {
-			sd = 1
-		}
-		s.Mean[j], s.Scale[j] = m, sd
+		s.Mean[j], s.Scale[j] = MeanScale(col)
+	}
+	return s
+}
+
+// MeanScale returns the mean and the population SD (ddof 0) of x, the SD replaced by 1 when
+// it is 0: FitScaler's statistics for one column, e.g. for z-scoring a target.
+func MeanScale(x []float64) (mean, scale float64) {
+	mean = Mean(x)
+	scale = math.Sqrt(sumSqDev(x, mean) / float64(len(x)))
+	if scale == 0 {
+		scale = 1
+	}
+	return mean, scale
+}
+
+// IdentityScaler returns the Scaler of d columns that leaves them unchanged.
+func IdentityScaler(d int) Scaler {
+	s := Scaler{Mean: make([]float64, d), Scale: make([]float64, d)}
+	for j := range s.Scale {
+		s.Scale[j] = 1
 	}
 	return s
 }
