@@ -158,11 +158,15 @@ evaluate "dgp" {
 
 # The preprint's "Hessian analysis" of the truncation step: for each t on a grid, a small MLP
 # fitted to the targets regularized at t, and the top eigenvalue, trace and spectral density
-# of its loss Hessian; beside it the rescale-only control.
+# of its loss Hessian; beside it the rescale-only control. On the β_end = 0.05 schedule also
+# the input Hessian of csdi_icr.md §2.5(b): the curvature of the expected ICR displacement in
+# the descriptors, on a few compounds (it costs 451 chains per compound, sample and step).
 hessian "truncation" {
-  for_each = csdi.icr
-  source   = each.value
-  data     = descriptor.atomic
+  for_each      = csdi.icr
+  source        = each.value
+  data          = descriptor.atomic
+  input_rows    = each.key == "b005" ? 3 : 0
+  input_samples = 4
 }
 
 # Does regularization make the measured values more typical of the joint distribution?

@@ -378,7 +378,11 @@ func (m *Model) session(ctx context.Context, s *diffusion.Schedule, X *mat.Dense
 	if err := checkFinite(X, m.Columns); err != nil {
 		return nil, err
 	}
-	z := m.standardize(X)
+	return m.sessionZ(ctx, s, m.standardize(X), samples, run), nil
+}
+
+// sessionZ is session on rows already standardized.
+func (m *Model) sessionZ(ctx context.Context, s *diffusion.Schedule, z *mat.Dense, samples int, run Runner) *session {
 	se := newSession(ctx, z, m.Noised, samples, run)
 	switch {
 	case m.oracle != nil:
@@ -388,7 +392,7 @@ func (m *Model) session(ctx context.Context, s *diffusion.Schedule, X *mat.Dense
 	default:
 		se.den = m.fastDenoiser(se, s)
 	}
-	return se, nil
+	return se
 }
 
 // Regularize runs ICR on the rows of X (raw units, the model's columns): it noises the

@@ -610,6 +610,48 @@ func indexOfString(xs []string, v string) int {
 // model's columns other than the noised one), the measured values y, and per grid step the
 // regularized values, in the column's units.
 func (r *Result) TruncationSweep(c *nodes.Context, data *table.Table, grid []int, samples int) (X *mat.Dense, y []float64, reg [][]float64, err error) {
+	m, M, s, err := r.model(c, data, grid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sw, err := m.SelectTStar(c, s, M, grid, SelectSampler, samples, c.Rand("truncation sweep"), Runner(c.Parallel))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for g := range grid {
+		reg = append(reg, m.destandardize(sw.Reg[g]))
+	}
+	n, u := len(data.IDs), m.Noised[0]
+	X = mat.NewDense(n, len(r.Columns)-1, nil)
+	for j, k := 0, 0; j < len(r.Columns); j++ {
+		if j != u {
+			col := make([]float64, n)
+			for i := 0; i < n; i++ {
+				col[i] = M.At(i, j)
+			}
+			X.SetCol(k, col)
+			k++
+		}
+	}
+	y = data.Col(r.Noised[0]).Num
+	return X, y, reg, nil
+}
+
+// InputHessian runs the input-Hessian diagnostic (csdi_icr.md §2.5(b), Model.InputHessian)
+// on the given rows of data — the table this csdi block was given — with the block's own
+// trained model, at each step of grid.
+func (r *Result) InputHessian(c *nodes.Context, data *table.Table, rows, grid []int, samples int, step float64) (*InputHessians, error) {
+	m, M, s, err := r.model(c, data, grid)
+	if err != nil {
+		return nil, err
+	}
+	return m.InputHessian(c, s, M, rows, grid, samples, step, c.Rand("input hessian"), Runner(c.Parallel))
+}
+
+// model checks that data is the table this block regularized and returns the block's
+// trained model (from the cache), the model's columns of data and the schedule, checked up
+// to the last step of grid. The block must noise one column.
+func (r *Result) model(c *nodes.Context, data *table.Table, grid []int) (*Model, *mat.Dense, *diffusion.Schedule, error) {
 	if len(r.Noised) != 1 {
 		return nil, nil, nil, fmt.Errorf("the csdi block regularizes %d columns; the truncation analysis takes one", len(r.Noised))
 	}
@@ -646,27 +688,8 @@ func (r *Result) TruncationSweep(c *nodes.Context, data *table.Table, grid []int
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := m.CheckSchedule(s, grid[len(grid)-1]); err != nil {
+	if err := m.CheckSchedule(s, slices.Max(grid)); err != nil {
 		return nil, nil, nil, err
 	}
-	sw, err := m.SelectTStar(c, s, M, grid, SelectSampler, samples, c.Rand("truncation sweep"), Runner(c.Parallel))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	for g := range grid {
-		reg = append(reg, m.destandardize(sw.Reg[g]))
-	}
-	X = mat.NewDense(n, len(r.Columns)-1, nil)
-	for j, k := 0, 0; j < len(r.Columns); j++ {
-		if j != noisedIdx[0] {
-			col := make([]float64, n)
-			for i := 0; i < n; i++ {
-				col[i] = M.At(i, j)
-			}
-			X.SetCol(k, col)
-			k++
-		}
-	}
-	y = data.Col(r.Noised[0]).Num
-	return X, y, reg, nil
+	return m, M, s, nil
 }

@@ -7,6 +7,11 @@
 // what the preprint reads as a better-conditioned problem; the rescale-only control — the
 // targets shrunk toward their mean by the same factor, with no model — tells how much of
 // that is the mere shrinkage of the targets' scale.
+//
+// With input_rows > 0 it also computes the input-Hessian diagnostic of csdi_icr.md §2.5(b):
+// the Hessian of the expected ICR displacement with respect to a compound's descriptors,
+// by central finite differences through the diffusion model with common random numbers
+// (csdi.Model.InputHessian), summarized by its largest |eigenvalue| per grid step.
 package hessian
 
 import (
@@ -19,6 +24,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/ntedsl/ntedsl/lang"
@@ -41,6 +47,9 @@ type config struct {
 	WeightDecay float64  `attr:"weight_decay" doc:"L2 penalty of the fit, which gives a few dozen rows a well-defined minimum; negative eigenvalues down to −weight_decay are its artifact and are not counted as negative curvature."`
 	Seeds       int      `attr:"seeds" doc:"MLP initializations per step; seed s starts from the same weights at every t (paired)."`
 	Control     bool     `attr:"control" doc:"Also analyse the rescale-only control: y′ = ȳ + c_t(y − ȳ), c_t = SD(y_reg(t))/SD(y)."`
+	InputRows   int      `attr:"input_rows" doc:"Rows (spread evenly over the table) for the input-Hessian diagnostic of csdi_icr.md §2.5(b): the Hessian of the expected ICR displacement with respect to the row's descriptors (central differences through the diffusion model, common random numbers) at every grid step, its largest |eigenvalue| averaged over the rows, and the largest t before that curvature exceeds twice its t = 0 level. 0 skips it. Each grid step costs (2p² + 1)·input_rows·input_samples chains for p descriptors."`
+	InputStep   float64  `attr:"input_step" doc:"Finite-difference step of the input Hessian, in SDs of each descriptor."`
+	InputSample int      `attr:"input_samples" doc:"Chains per perturbed row of the input Hessian; their mean is differentiated."`
 }
 
 func (c *config) Validate() error {
@@ -56,6 +65,15 @@ func (c *config) Validate() error {
 	}
 	if len(c.Hidden) == 0 || slices.ContainsFunc(c.Hidden, func(h int) bool { return h < 1 }) {
 		errs = append(errs, &lang.AttrError{Attr: "hidden", Summary: "hidden layers must be positive widths", Detail: "Give at least one hidden layer, e.g. hidden = [8]."})
+	}
+	if c.InputRows < 0 {
+		errs = append(errs, &lang.AttrError{Attr: "input_rows", Summary: fmt.Sprintf("input_rows = %d", c.InputRows), Detail: "A number of rows ≥ 0 (0 skips the input Hessian)."})
+	}
+	if !(c.InputStep > 0) || c.InputStep > 1 {
+		errs = append(errs, &lang.AttrError{Attr: "input_step", Summary: fmt.Sprintf("input_step = %v", c.InputStep), Detail: "The finite-difference step is a fraction of a descriptor's SD, 0 < step ≤ 1 (csdi_icr.md suggests 0.05)."})
+	}
+	if c.InputSample < 1 {
+		errs = append(errs, &lang.AttrError{Attr: "input_samples", Summary: fmt.Sprintf("input_samples = %d", c.InputSample), Detail: "At least one chain per perturbed row is needed."})
 	}
 	if !(c.WeightDecay >= 0) {
 		errs = append(errs, &lang.AttrError{Attr: "weight_decay", Summary: fmt.Sprintf("weight_decay = %v", c.WeightDecay), Detail: "The weight decay is a number ≥ 0."})
@@ -92,7 +110,15 @@ type Result struct {
 	// Density per arm, grid step and seed 0: the smoothed spectral density.
 	DensityGrid, Density [][]float64
 	DensityLabel         []string
+	// Input is the input-Hessian diagnostic (nil unless input_rows > 0); InputIDs name its
+	// rows and InputTStar is its suggested truncation step.
+	Input      *csdi.InputHessians
+	InputIDs   []string
+	InputTStar int
 }
+
+// inputFactor is §2.5(b)'s threshold: curvature up to twice its t = 0 level.
+const inputFactor = 2
 
 type wire Result
 
@@ -158,6 +184,20 @@ func (r *Result) Summary() string {
 	tw.Flush()
 	fmt.Fprintf(&b, "Medians over seeds of an MLP with %d parameters fitted at each truncation step t of %s (t = 0: no regularization).\n", r.Params, r.Source)
 	b.WriteString("rescale: the targets shrunk toward their mean by the same factor, no model — the flattening due to scale alone.\n")
+	if in := r.Input; in != nil {
+		fmt.Fprintf(&b, "\nInput Hessian of the ICR displacement w.r.t. the descriptors (%d rows, step %g SD, standardized units):\n", len(in.Rows), in.Step)
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "t\tmean max |λ|\tmin\tmax\t")
+		for g, t := range in.Grid {
+			lo, hi := slices.Min(in.MaxAbsEig[g]), slices.Max(in.MaxAbsEig[g])
+			fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t%.4g\t\n", t, in.Curvature()[g], lo, hi)
+		}
+		tw.Flush()
+		fmt.Fprintf(&b, "Largest t before the curvature exceeds %d× its t = %d level (csdi_icr.md §2.5(b)): %d (t* of %s: %d).\n", inputFactor, in.Grid[0], r.InputTStar, r.Source, r.TStar)
+		if r.InputTStar == in.Grid[0] && in.Grid[0] == 0 {
+			b.WriteString("At t = 0 ICR hardly moves the values (1 − ᾱ_0 is tiny), so that level is near zero and the rule cannot pass t = 0; read the curve: how fast the displacement's dependence on the descriptors bends as t grows.\n")
+		}
+	}
 	return b.String()
 }
 
@@ -203,6 +243,22 @@ func (r *Result) Artifacts() (map[string][]byte, error) {
 		}
 		out["_"+metric.name+".svg"] = ch.SVG()
 	}
+	if in := r.Input; in != nil {
+		var csv bytes.Buffer
+		csv.WriteString("t,row,id,max_abs_eig,grad_norm\n")
+		ch := &plot.Chart{Title: fmt.Sprintf("input Hessian of the ICR displacement (suggested t = %d)", r.InputTStar), XLabel: "truncation step t", YLabel: "mean over rows of max |λ|"}
+		s := plot.Series{Name: fmt.Sprintf("%d rows (min–max)", len(in.Rows))}
+		for g, t := range in.Grid {
+			for k, row := range in.Rows {
+				fmt.Fprintf(&csv, "%d,%d,%s,%s,%s\n", t, row, r.InputIDs[k], table.FormatFloat(in.MaxAbsEig[g][k]), table.FormatFloat(math.Sqrt(floats.Dot(in.Grad[g][k], in.Grad[g][k]))))
+			}
+			s.X, s.Y = append(s.X, float64(t)), append(s.Y, in.Curvature()[g])
+			s.ErrLow, s.ErrHigh = append(s.ErrLow, slices.Min(in.MaxAbsEig[g])), append(s.ErrHigh, slices.Max(in.MaxAbsEig[g]))
+		}
+		ch.Series = append(ch.Series, s)
+		out["_input.csv"] = csv.Bytes()
+		out["_input.svg"] = ch.SVG()
+	}
 	if len(r.Density) > 0 {
 		ch := &plot.Chart{Title: "Hessian eigenvalue density (seed 0)", XLabel: "eigenvalue", YLabel: "density (log scale)", LogY: true}
 		for i := range r.Density {
@@ -225,11 +281,12 @@ func Register(r *nodes.Registry) {
 		Doc: "Hessian analysis of the diffusion truncation step: for each step t of a grid, the targets regularized at t by a " +
 			"csdi block's model, a small MLP regressor fitted to them (L-BFGS), and the top eigenvalue, trace (Hutchinson) and " +
 			"spectral density (stochastic Lanczos quadrature) of its loss Hessian at the trained weights, exact Hessian-vector " +
-			"products by Pearlmutter's R-operator; with the rescale-only control.",
+			"products by Pearlmutter's R-operator; with the rescale-only control. Optionally (input_rows) the input Hessian of " +
+			"csdi_icr.md §2.5(b): the curvature of the expected ICR displacement in a compound's descriptors.",
 		Version:  1,
 		Output:   "hessian",
 		Seeded:   true,
-		Defaults: config{Grid: 5, Samples: 16, Hidden: []int{8}, Activation: "tanh", WeightDecay: 1e-3, Seeds: 5, Control: true},
+		Defaults: config{Grid: 5, Samples: 16, Hidden: []int{8}, Activation: "tanh", WeightDecay: 1e-3, Seeds: 5, Control: true, InputStep: 0.05, InputSample: 8},
 		Run:      run,
 	})
 }
@@ -335,6 +392,20 @@ func run(c *nodes.Context, cfg *config) (nodes.Value, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.InputRows > 0 {
+		rows := make([]int, min(cfg.InputRows, n))
+		for k := range rows {
+			rows[k] = k * n / len(rows)
+		}
+		in, err := src.InputHessian(c, data, rows, grid, cfg.InputSample, cfg.InputStep)
+		if err != nil {
+			return nil, c.AttrError("input_rows", "Cannot compute the input Hessian", err.Error())
+		}
+		res.Input, res.InputTStar = in, in.Suggest(inputFactor)
+		for _, i := range rows {
+			res.InputIDs = append(res.InputIDs, data.IDs[i])
+		}
 	}
 	// Densities of seed 0 at t = 0, t* and the last step, per arm.
 	for i, tk := range tasks {

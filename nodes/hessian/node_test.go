@@ -44,6 +44,8 @@ hessian "h" {
   samples = 6
   seeds   = 2
   hidden  = [4]
+  input_rows    = 3
+  input_samples = 4
 }
 `
 
@@ -117,9 +119,36 @@ func TestHessianNode(t *testing.T) {
 	if err != nil || len(arts["_lambda_max.svg"]) == 0 || len(arts["_density.svg"]) == 0 || !strings.Contains(string(arts[".txt"]), "20 (t*)") {
 		t.Fatalf("artifacts: %v", err)
 	}
+	// The input Hessian (csdi_icr.md §2.5(b)) on rows 0, 10, 20 at every grid step, over the
+	// two descriptors x1, x2. At t = 0 the displacement is 0.01·ε̂ (β_0 = 1e-4), at t = 40 it
+	// is about (1 − w)(m(x) − y) with m ≈ 2·x1 − x2: its sensitivity to the descriptors grows.
+	in := h.Input
+	if in == nil || fmt.Sprint(in.Grid) != fmt.Sprint(h.Grid) || fmt.Sprint(h.InputIDs) != "[r00 r10 r20]" || len(in.Hess[0][0]) != 4 {
+		t.Fatalf("input Hessian %+v, rows %v", in, h.InputIDs)
+	}
+	gradNorm := func(g int) (s float64) {
+		for _, gr := range in.Grad[g] {
+			s += math.Hypot(gr[0], gr[1]) / 3
+		}
+		return s
+	}
+	for g := range in.Grid {
+		for _, v := range in.MaxAbsEig[g] {
+			if math.IsNaN(v) || v < 0 {
+				t.Fatalf("max |λ| %v at t = %d", v, in.Grid[g])
+			}
+		}
+	}
+	t.Logf("input Hessian: curvature %v, gradient norms %.3g → %.3g, suggested t %d", in.Curvature(), gradNorm(0), gradNorm(4), h.InputTStar)
+	if !(gradNorm(4) > 5*gradNorm(0)) {
+		t.Errorf("mean |∇f| %.3g at t = 40, %.3g at t = 0: the displacement should depend on the descriptors far more at t = 40", gradNorm(4), gradNorm(0))
+	}
+	if lines := strings.Count(string(arts["_input.csv"]), "\n"); lines != 1+5*3 || len(arts["_input.svg"]) == 0 || !strings.Contains(string(arts[".txt"]), "Input Hessian") {
+		t.Fatalf("input Hessian artifacts: %d CSV lines", lines)
+	}
 	b2, _ := h.MarshalBinary()
 	back, err := decode(b2)
-	if err != nil || len(back.(*Result).Rows) != 20 {
+	if err != nil || len(back.(*Result).Rows) != 20 || back.(*Result).Input == nil {
 		t.Fatalf("round trip: %v", err)
 	}
 }

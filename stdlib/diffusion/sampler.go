@@ -151,6 +151,29 @@ func NewCommonNoise(l Layout, T int, coupling Coupling, rng *rand.Rand) *CommonN
 	return c
 }
 
+// RepeatRows returns the common random numbers of the runs whose row r uses the numbers
+// of row rows[r] of c (the same ε and z_t for every sample): runs that must share their
+// noise, e.g. perturbed copies of one row whose outputs are finite-differenced. It panics if
+// rows is empty or holds an index outside c's rows.
+func (c *CommonNoise) RepeatRows(rows []int) *CommonNoise {
+	if len(rows) == 0 {
+		panic("diffusion: RepeatRows: no rows")
+	}
+	l := Layout{Rows: len(rows), Samples: c.layout.Samples, Dim: c.layout.Dim}
+	n, per := l.Len(), l.Samples*l.Dim
+	out := &CommonNoise{layout: l, steps: c.steps, coupling: c.coupling, eps: make([]float64, n), z: make([]float64, (c.steps-1)*n)}
+	for r, src := range rows {
+		if src < 0 || src >= c.layout.Rows {
+			panic(fmt.Sprintf("diffusion: RepeatRows: row %d outside 0..%d", src, c.layout.Rows-1))
+		}
+		copy(out.eps[r*per:(r+1)*per], c.eps[src*per:(src+1)*per])
+		for t := 1; t < c.steps; t++ {
+			copy(out.Z(t)[r*per:(r+1)*per], c.Z(t)[src*per:(src+1)*per])
+		}
+	}
+	return out
+}
+
 // Coupling returns the coupling of the noise.
 func (c *CommonNoise) Coupling() Coupling { return c.coupling }
 

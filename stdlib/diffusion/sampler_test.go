@@ -117,6 +117,37 @@ func TestCommonNoiseOrderAndDeterminism(t *testing.T) {
 	}
 }
 
+// RepeatRows gives each new row exactly the numbers of its source row, for every sample and
+// step, so the runs of copies of one row share their noise.
+func TestRepeatRows(t *testing.T) {
+	l := Layout{Rows: 3, Samples: 2, Dim: 2}
+	const T = 5
+	c := NewCommonNoise(l, T, ForwardPath, rand.New(rand.NewPCG(1, 9)))
+	rows := []int{2, 0, 2, 2}
+	r := c.RepeatRows(rows)
+	if r.Layout() != (Layout{Rows: 4, Samples: 2, Dim: 2}) || r.Steps() != T || r.Coupling() != ForwardPath {
+		t.Fatalf("layout %+v, steps %d", r.Layout(), r.Steps())
+	}
+	per := l.Samples * l.Dim
+	for i, src := range rows {
+		if !slices.Equal(r.Eps()[i*per:(i+1)*per], c.Eps()[src*per:(src+1)*per]) {
+			t.Errorf("ε of row %d is not row %d's", i, src)
+		}
+		for step := 1; step < T; step++ {
+			if !slices.Equal(r.Z(step)[i*per:(i+1)*per], c.Z(step)[src*per:(src+1)*per]) {
+				t.Errorf("z_%d of row %d is not row %d's", step, i, src)
+			}
+		}
+	}
+	s, _ := Power(T, 1e-4, 0.05, 0.5)
+	a, b := make([]float64, l.Len()), make([]float64, r.Layout().Len())
+	c.StartEps(a, s, 1)
+	r.StartEps(b, s, 1)
+	if !slices.Equal(b[per:2*per], a[:per]) || !slices.Equal(b[3*per:], a[2*per:]) {
+		t.Error("the forward-path starts of the copies differ from their source row's")
+	}
+}
+
 // meanVar returns the sample mean and (n−1) variance.
 func meanVar(x []float64) (float64, float64) {
 	m, v := stat.MeanVariance(x, nil)
