@@ -38,18 +38,18 @@ import (
 )
 
 type config struct {
-	Source      lang.Ref `attr:"source,required" accepts:"table" doc:"The csdi block whose truncation step is analysed (its trained model is reused from the cache)."`
-	Data        lang.Ref `attr:"data,required" accepts:"table" doc:"The table that csdi block was given (its measured targets and descriptors)."`
-	Grid        int      `attr:"grid" doc:"Truncation steps analysed: 0, grid, 2·grid, … < T, plus the block's t*."`
-	Samples     int      `attr:"samples" doc:"Reverse chains per row whose lower median is the regularized value."`
-	Hidden      []int    `attr:"hidden" doc:"Hidden layer widths of the MLP regressor."`
-	Activation  string   `attr:"activation" enum:"tanh,relu" doc:"Hidden activation of the MLP."`
-	WeightDecay float64  `attr:"weight_decay" doc:"L2 penalty of the fit, which gives a few dozen rows a well-defined minimum; negative eigenvalues down to −weight_decay are its artifact and are not counted as negative curvature."`
-	Seeds       int      `attr:"seeds" doc:"MLP initializations per step; seed s starts from the same weights at every t (paired)."`
-	Control     bool     `attr:"control" doc:"Also analyse the rescale-only control: y′ = ȳ + c_t(y − ȳ), c_t = SD(y_reg(t))/SD(y)."`
-	InputRows   int      `attr:"input_rows" doc:"Rows (spread evenly over the table) for the input-Hessian diagnostic of csdi_icr.md §2.5(b): the Hessian of the expected ICR displacement with respect to the row's descriptors (central differences through the diffusion model, common random numbers) at every grid step, its largest |eigenvalue| averaged over the rows, and the largest t before that curvature exceeds twice its t = 0 level. 0 skips it. Each grid step costs (2p² + 1)·input_rows·input_samples chains for p descriptors."`
-	InputStep   float64  `attr:"input_step" doc:"Finite-difference step of the input Hessian, in SDs of each descriptor."`
-	InputSample int      `attr:"input_samples" doc:"Chains per perturbed row of the input Hessian; their mean is differentiated."`
+	Source       lang.Ref `attr:"source,required" accepts:"table" doc:"The csdi block whose truncation step is analysed (its trained model is reused from the cache)."`
+	Data         lang.Ref `attr:"data,required" accepts:"table" doc:"The table that csdi block was given (its measured targets and descriptors)."`
+	Grid         int      `attr:"grid" doc:"Truncation steps analysed: 0, grid, 2·grid, … < T, plus the block's t*."`
+	Samples      int      `attr:"samples" doc:"Reverse chains per row whose lower median is the regularized value."`
+	Hidden       []int    `attr:"hidden" doc:"Hidden layer widths of the MLP regressor."`
+	Activation   string   `attr:"activation" enum:"tanh,relu" doc:"Hidden activation of the MLP."`
+	WeightDecay  float64  `attr:"weight_decay" doc:"L2 penalty of the fit, which gives a few dozen rows a well-defined minimum; negative eigenvalues down to −weight_decay are its artifact and are not counted as negative curvature."`
+	Seeds        int      `attr:"seeds" doc:"MLP initializations per step; seed s starts from the same weights at every t (paired)."`
+	Control      bool     `attr:"control" doc:"Also analyse the rescale-only control: y′ = ȳ + c_t(y − ȳ), c_t = SD(y_reg(t))/SD(y)."`
+	InputRows    int      `attr:"input_rows" doc:"Rows (spread evenly over the table) for the input-Hessian diagnostic: the Hessian of the expected ICR displacement with respect to the row's descriptors (central differences through the diffusion model, common random numbers) at every grid step, its largest |eigenvalue| averaged over the rows, and the largest t before that curvature exceeds twice its t = 0 level. 0 skips it. Each grid step costs (2p² + 1)·input_rows·input_samples chains for p descriptors."`
+	InputStep    float64  `attr:"input_step" doc:"Finite-difference step of the input Hessian, in SDs of each descriptor."`
+	InputSamples int      `attr:"input_samples" doc:"Chains per perturbed row of the input Hessian; their mean is differentiated."`
 }
 
 func (c *config) Validate() error {
@@ -70,10 +70,10 @@ func (c *config) Validate() error {
 		errs = append(errs, &lang.AttrError{Attr: "input_rows", Summary: fmt.Sprintf("input_rows = %d", c.InputRows), Detail: "A number of rows ≥ 0 (0 skips the input Hessian)."})
 	}
 	if !(c.InputStep > 0) || c.InputStep > 1 {
-		errs = append(errs, &lang.AttrError{Attr: "input_step", Summary: fmt.Sprintf("input_step = %v", c.InputStep), Detail: "The finite-difference step is a fraction of a descriptor's SD, 0 < step ≤ 1 (csdi_icr.md suggests 0.05)."})
+		errs = append(errs, &lang.AttrError{Attr: "input_step", Summary: fmt.Sprintf("input_step = %v", c.InputStep), Detail: "The finite-difference step is a fraction of a descriptor's SD, 0 < step ≤ 1 (0.05 is usual)."})
 	}
-	if c.InputSample < 1 {
-		errs = append(errs, &lang.AttrError{Attr: "input_samples", Summary: fmt.Sprintf("input_samples = %d", c.InputSample), Detail: "At least one chain per perturbed row is needed."})
+	if c.InputSamples < 1 {
+		errs = append(errs, &lang.AttrError{Attr: "input_samples", Summary: fmt.Sprintf("input_samples = %d", c.InputSamples), Detail: "At least one chain per perturbed row is needed."})
 	}
 	if !(c.WeightDecay >= 0) {
 		errs = append(errs, &lang.AttrError{Attr: "weight_decay", Summary: fmt.Sprintf("weight_decay = %v", c.WeightDecay), Detail: "The weight decay is a number ≥ 0."})
@@ -193,7 +193,7 @@ func (r *Result) Summary() string {
 			fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t%.4g\t\n", t, in.Curvature()[g], lo, hi)
 		}
 		tw.Flush()
-		fmt.Fprintf(&b, "Largest t before the curvature exceeds %d× its t = %d level (csdi_icr.md §2.5(b)): %d (t* of %s: %d).\n", inputFactor, in.Grid[0], r.InputTStar, r.Source, r.TStar)
+		fmt.Fprintf(&b, "Largest t before the curvature exceeds %d× its t = %d level: %d (t* of %s: %d).\n", inputFactor, in.Grid[0], r.InputTStar, r.Source, r.TStar)
 		if r.InputTStar == in.Grid[0] && in.Grid[0] == 0 {
 			b.WriteString("At t = 0 ICR hardly moves the values (1 − ᾱ_0 is tiny), so that level is near zero and the rule cannot pass t = 0; read the curve: how fast the displacement's dependence on the descriptors bends as t grows.\n")
 		}
@@ -281,12 +281,12 @@ func Register(r *nodes.Registry) {
 		Doc: "Hessian analysis of the diffusion truncation step: for each step t of a grid, the targets regularized at t by a " +
 			"csdi block's model, a small MLP regressor fitted to them (L-BFGS), and the top eigenvalue, trace (Hutchinson) and " +
 			"spectral density (stochastic Lanczos quadrature) of its loss Hessian at the trained weights, exact Hessian-vector " +
-			"products by Pearlmutter's R-operator; with the rescale-only control. Optionally (input_rows) the input Hessian of " +
-			"csdi_icr.md §2.5(b): the curvature of the expected ICR displacement in a compound's descriptors.",
+			"products by Pearlmutter's R-operator; with the rescale-only control. Optionally (input_rows) the input Hessian: " +
+			"the curvature of the expected ICR displacement in a compound's descriptors.",
 		Version:  1,
 		Output:   "hessian",
 		Seeded:   true,
-		Defaults: config{Grid: 5, Samples: 16, Hidden: []int{8}, Activation: "tanh", WeightDecay: 1e-3, Seeds: 5, Control: true, InputStep: 0.05, InputSample: 8},
+		Defaults: config{Grid: 5, Samples: 16, Hidden: []int{8}, Activation: "tanh", WeightDecay: 1e-3, Seeds: 5, Control: true, InputStep: 0.05, InputSamples: 8},
 		Run:      run,
 	})
 }
@@ -398,7 +398,7 @@ func run(c *nodes.Context, cfg *config) (nodes.Value, error) {
 		for k := range rows {
 			rows[k] = k * n / len(rows)
 		}
-		in, err := src.InputHessian(c, data, rows, grid, cfg.InputSample, cfg.InputStep)
+		in, err := src.InputHessian(c, data, rows, grid, cfg.InputSamples, cfg.InputStep)
 		if err != nil {
 			return nil, c.AttrError("input_rows", "Cannot compute the input Hessian", err.Error())
 		}
