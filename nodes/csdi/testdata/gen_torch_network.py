@@ -141,42 +141,47 @@ class diff_CSDI(nn.Module):
         return x
 
 
-net = diff_CSDI()
-embed_layer = nn.Embedding(num_embeddings=K, embedding_dim=16)
-with torch.no_grad():
-    for p in list(net.parameters()) + list(embed_layer.parameters()):
-        p.uniform_(-0.5, 0.5)
-net.eval()
+def main():
+    net = diff_CSDI()
+    embed_layer = nn.Embedding(num_embeddings=K, embedding_dim=16)
+    with torch.no_grad():
+        for p in list(net.parameters()) + list(embed_layer.parameters()):
+            p.uniform_(-0.5, 0.5)
+    net.eval()
 
 
-def go_name(name):
-    """The Go network's name of a PyTorch parameter."""
-    name = name.replace("feature_layer.layers.0.", "feature_layer.")
-    name = name.replace("self_attn.in_proj_weight", "self_attn.in_proj.weight")
-    name = name.replace("self_attn.in_proj_bias", "self_attn.in_proj.bias")
-    return name
+    def go_name(name):
+        """The Go network's name of a PyTorch parameter."""
+        name = name.replace("feature_layer.layers.0.", "feature_layer.")
+        name = name.replace("self_attn.in_proj_weight", "self_attn.in_proj.weight")
+        name = name.replace("self_attn.in_proj_bias", "self_attn.in_proj.bias")
+        return name
 
 
-params = {go_name(n): p.detach().reshape(-1).tolist() for n, p in net.named_parameters()}
-params["embed_layer.weight"] = embed_layer.weight.detach().reshape(-1).tolist()
+    params = {go_name(n): p.detach().reshape(-1).tolist() for n, p in net.named_parameters()}
+    params["embed_layer.weight"] = embed_layer.weight.detach().reshape(-1).tolist()
 
-B = 3
-steps = torch.tensor([0, 7, 23])
-x = torch.rand(B, 2, K, 1) * 4 - 2
-mask = torch.tensor([[1, 1, 0, 1, 1], [1, 0, 1, 1, 1], [0, 1, 1, 1, 0]], dtype=torch.float64)
-x[:, 0] *= mask.unsqueeze(-1)  # channel 0: M_c ⊙ x_0
-x[:, 1] *= (1 - mask).unsqueeze(-1)  # channel 1: (1 − M_c) ⊙ x_t
-feat = embed_layer(torch.arange(K)).t().unsqueeze(0).unsqueeze(-1).expand(B, 16, K, 1)
-cond = torch.cat([feat, mask.reshape(B, 1, K, 1)], dim=1)
-with torch.no_grad():
-    out = net(x, cond, steps)
-print(json.dumps({
-    "k": K, "channels": C, "layers": LAYERS, "heads": HEADS, "ffn": FFN,
-    "torch": torch.__version__,
-    "params": params,
-    "input": x.squeeze(-1).permute(0, 2, 1).reshape(-1).tolist(),  # [B, K, 2], channels last
-    "mask": mask.reshape(-1).tolist(),
-    "steps": steps.tolist(),
-    "embedding": net.diffusion_embedding.embedding[steps].reshape(-1).tolist(),
-    "output": out.reshape(-1).tolist(),
-}))
+    B = 3
+    steps = torch.tensor([0, 7, 23])
+    x = torch.rand(B, 2, K, 1) * 4 - 2
+    mask = torch.tensor([[1, 1, 0, 1, 1], [1, 0, 1, 1, 1], [0, 1, 1, 1, 0]], dtype=torch.float64)
+    x[:, 0] *= mask.unsqueeze(-1)  # channel 0: M_c ⊙ x_0
+    x[:, 1] *= (1 - mask).unsqueeze(-1)  # channel 1: (1 − M_c) ⊙ x_t
+    feat = embed_layer(torch.arange(K)).t().unsqueeze(0).unsqueeze(-1).expand(B, 16, K, 1)
+    cond = torch.cat([feat, mask.reshape(B, 1, K, 1)], dim=1)
+    with torch.no_grad():
+        out = net(x, cond, steps)
+    print(json.dumps({
+        "k": K, "channels": C, "layers": LAYERS, "heads": HEADS, "ffn": FFN,
+        "torch": torch.__version__,
+        "params": params,
+        "input": x.squeeze(-1).permute(0, 2, 1).reshape(-1).tolist(),  # [B, K, 2], channels last
+        "mask": mask.reshape(-1).tolist(),
+        "steps": steps.tolist(),
+        "embedding": net.diffusion_embedding.embedding[steps].reshape(-1).tolist(),
+        "output": out.reshape(-1).tolist(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
