@@ -16,8 +16,9 @@ import (
 // the authors' diff_models.py; tabular layout, 17 side channels): input projection, step
 // embedding MLP, per-block diffusion projection, post-norm transformer encoder layer with
 // exact GELU over the columns, side projection, gated activation, residual and skip scaling,
-// output projections. Every parameter of the Go network must come from the fixture under
-// its CSDI module name, so a renamed, reshaped or unused parameter fails too.
+// output projections; and the gradients of a weighted sum of the outputs with respect to
+// every parameter equal PyTorch's autograd. Every parameter of the Go network must come from
+// the fixture under its CSDI module name, so a renamed, reshaped or unused parameter fails.
 func TestNetworkMatchesTorch(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "torch_network.json"))
 	if err != nil {
@@ -26,8 +27,9 @@ func TestNetworkMatchesTorch(t *testing.T) {
 	var f struct {
 		K, Channels, Layers, Heads, FFN int
 		Torch                           string
-		Params                          map[string][]float64
+		Params, Grads                   map[string][]float64
 		Input, Mask, Embedding, Output  []float64
+		OutputWeights                   []float64 `json:"output_weights"`
 		Steps                           []int
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -64,5 +66,27 @@ func TestNetworkMatchesTorch(t *testing.T) {
 	t.Logf("max |Go − PyTorch %s| over %d outputs: %.2g", f.Torch, len(f.Output), worst)
 	if worst > 1e-12 {
 		t.Errorf("network output differs from PyTorch's diff_CSDI by %.3g (want ≤ 1e-12)\nGo    %v\ntorch %v", worst, out.Data, f.Output)
+	}
+
+	// The backward pass: ∂(Σ g⊙ε̂)/∂θ for every parameter against PyTorch's autograd.
+	n.ps.ZeroGrad()
+	tg := ad.NewTape()
+	side = n.sideTerms(tg, ad.Const(f.Mask, nb, f.K, 1))
+	emb = n.stepEmbedding(tg, ad.Const(f.Embedding, nb, embDim))
+	out = n.forward(tg, ad.Const(f.Input, nb, f.K, 2), side, emb, nil)
+	tg.Backward(tg.Sum(tg.Mul(out, ad.Const(f.OutputWeights, nb, f.K))))
+	var gworst float64
+	for i, name := range n.ps.Names() {
+		want, ok := f.Grads[name]
+		if !ok {
+			t.Fatalf("no PyTorch gradient for %s", name)
+		}
+		for k, w := range want {
+			gworst = math.Max(gworst, math.Abs(n.ps.Vars()[i].Grad[k]-w)/math.Max(1, math.Abs(w)))
+		}
+	}
+	t.Logf("max relative gradient difference over %d parameters: %.2g", n.ps.NumElements(), gworst)
+	if gworst > 1e-11 {
+		t.Errorf("gradients differ from PyTorch autograd by %.3g (relative)", gworst)
 	}
 }

@@ -11,7 +11,8 @@ CSDI skips the time transformer, so its parameters are not exported.
 Every parameter is drawn U(-0.5, 0.5) from a fixed seed (CSDI's zero-initialized output
 projection would make the output constant), then exported under the Go network's names.
 The inputs are three sequences of K = 5 columns at diffusion steps 0, 7 and 23, each with
-its own conditional mask. The diffusion-step embedding rows are exported as computed here,
+its own conditional mask. Also exported: random weights g and the autograd gradients of
+Σ g⊙output with respect to every parameter. The diffusion-step embedding rows are exported as computed here,
 so the Go test feeds the network exactly these (the table itself is checked elsewhere).
 
 Run with Debian's python3-torch (1.13.1):
@@ -171,6 +172,11 @@ def main():
     cond = torch.cat([feat, mask.reshape(B, 1, K, 1)], dim=1)
     with torch.no_grad():
         out = net(x, cond, steps)
+    # Gradients of Σ g⊙out for random weights g, through every parameter (autograd).
+    g = torch.randn(out.shape)
+    (net(x, cond, steps) * g).sum().backward()
+    grads = {go_name(n): p.grad.reshape(-1).tolist() for n, p in net.named_parameters() if p.grad is not None}
+    grads["embed_layer.weight"] = embed_layer.weight.grad.reshape(-1).tolist()
     print(json.dumps({
         "k": K, "channels": C, "layers": LAYERS, "heads": HEADS, "ffn": FFN,
         "torch": torch.__version__,
@@ -180,6 +186,8 @@ def main():
         "steps": steps.tolist(),
         "embedding": net.diffusion_embedding.embedding[steps].reshape(-1).tolist(),
         "output": out.reshape(-1).tolist(),
+        "output_weights": g.reshape(-1).tolist(),
+        "grads": grads,
     }))
 
 
