@@ -9,5 +9,6 @@ func RegisterCore(r *Registry) {
 	registerDescriptor(r)
 	registerSchedule(r)
 	registerBenchmark(r)
+	registerCompare(r)
 	registerReport(r)
 }

@@ -1,0 +1,237 @@
+package nodes
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/stdlib/cv"
+	"github.com/ntedsl/ntedsl/stdlib/table"
+)
+
+type compareConfig struct {
+	Rows    map[string][]lang.Ref `attr:"rows,required" accepts:"evaluation" doc:"Row label → the evaluate blocks that fill the row, e.g. { \"w/o\" = [evaluate.raw], \"β_end 0.05\" = [evaluate.icr[\"b005\"], evaluate.dgp] }. A model's cell comes from the first listed evaluation that has the model in that arm."`
+	Arms    []string              `attr:"arms" doc:"Arms shown, one line per row label and arm that any of its evaluations has, in this order: raw, A, A', B, B->meas, rescale, rescale->meas, shrink, shrink->meas."`
+	RowArms map[string][]string   `attr:"row_arms" doc:"Arms for particular rows instead of arms, e.g. { \"w/o\" = [\"raw\"] } for a baseline row."`
+	Order   []string              `attr:"order" doc:"Row labels in display order (each label of rows once); default: sorted."`
+}
+
+func (c *compareConfig) Validate() error {
+	var errs lang.AttrErrors
+	known := []string{"raw", "A", "A'", "B", "B->meas", "rescale", "rescale->meas", "shrink", "shrink->meas"}
+	checkArms := func(attr string, arms []string) {
+		for _, a := range arms {
+			if !slices.Contains(known, a) {
+				detail := "Arms are " + strings.Join(known, ", ") + "."
+				if s := lang.Suggest(a, known); s != "" {
+					detail = fmt.Sprintf("Did you mean %q? ", s) + detail
+				}
+				errs = append(errs, &lang.AttrError{Attr: attr, Summary: fmt.Sprintf("Unknown arm %q", a), Detail: detail})
+			}
+		}
+	}
+	checkArms("arms", c.Arms)
+	for l, arms := range c.RowArms {
+		if _, ok := c.Rows[l]; !ok {
+			errs = append(errs, &lang.AttrError{Attr: "row_arms", Summary: fmt.Sprintf("row_arms names %q, which is not a label of rows", l)})
+		}
+		checkArms("row_arms", arms)
+	}
+	if len(c.Order) > 0 {
+		labels := make([]string, 0, len(c.Rows))
+		for l := range c.Rows {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		got := append([]string(nil), c.Order...)
+		sort.Strings(got)
+		if !slices.Equal(got, labels) {
+			errs = append(errs, &lang.AttrError{Attr: "order", Summary: "order must list every row label once",
+				Detail: fmt.Sprintf("The labels of rows are %s.", strings.Join(labels, ", "))})
+		}
+	}
+	for l, refs := range c.Rows {
+		if len(refs) == 0 {
+			errs = append(errs, &lang.AttrError{Attr: "rows", Summary: fmt.Sprintf("Row %q has no evaluation", l), Detail: "List at least one evaluate block."})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Comparison is the value of a compare node: the preprint's Table 1 layout over several
+// evaluations, one line per row label and arm, one column group per model.
+type Comparison struct {
+	Table *table.Table
+}
+
+// TypeName implements Value.
+func (c *Comparison) TypeName() string { return "comparison" }
+
+// AsTable implements Tabular.
+func (c *Comparison) AsTable() *table.Table { return c.Table }
+
+// MarshalBinary implements Value.
+func (c *Comparison) MarshalBinary() ([]byte, error) { return c.Table.MarshalBinary() }
+
+func decodeComparison(b []byte) (Value, error) {
+	t, err := table.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Comparison{Table: t}, nil
+}
+
+// Artifacts writes the table as CSV and JSON and the text layout.
+func (c *Comparison) Artifacts() (map[string][]byte, error) {
+	return map[string][]byte{".csv": c.Table.CSV(), ".json": c.Table.JSON(), ".txt": []byte(c.Summary())}, nil
+}
+
+// Summary lays the table out as Table 1: R² ± SD, RMSE ± SD and the mean p per model.
+func (c *Comparison) Summary() string {
+	t := c.Table
+	var models []string
+	for _, col := range t.Cols {
+		if m, ok := strings.CutSuffix(col.Name, "_r2"); ok {
+			models = append(models, m)
+		}
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	h := []string{"", "arm", "eval"}
+	for _, m := range models {
+		h = append(h, m+" R²", m+" RMSE", m+" p")
+	}
+	fmt.Fprintln(tw, strings.Join(h, "\t"))
+	num := func(name string, i int) float64 { return t.Col(name).Num[i] }
+	reps := map[int]bool{}
+	for i := range t.IDs {
+		row := []string{t.Col("label").Str[i], t.Col("arm").Str[i], t.Col("eval").Str[i]}
+		for _, m := range models {
+			r := num(m+"_reps", i)
+			if math.IsNaN(r) { // the model has no cell on this line
+				row = append(row, "", "", "")
+				continue
+			}
+			reps[int(r)] = true
+			row = append(row, fmt.Sprintf("%.3f ± %.3f", num(m+"_r2", i), num(m+"_r2_sd", i)),
+				fmt.Sprintf("%.3f ± %.3f", num(m+"_rmse", i), num(m+"_rmse_sd", i)), fmt.Sprintf("%.2e", num(m+"_p", i)))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	var rs []string
+	for r := range reps {
+		rs = append(rs, fmt.Sprint(r))
+	}
+	sort.Strings(rs)
+	fmt.Fprintf(&b, "± is the SD over repetitions (%s repetitions; per cell in the CSV's *_reps). p is the mean per-repetition Pearson p.\n", strings.Join(rs, ", "))
+	b.WriteString("Only lines with eval = measured are comparable with each other; the others score against transformed targets.\n")
+	return b.String()
+}
+
+func registerCompare(r *Registry) {
+	r.RegisterValue("comparison", decodeComparison)
+	Register(r, Def[compareConfig]{
+		Name: "compare",
+		Doc: "Collects the arms of several evaluations into one table in the preprint's Table 1 layout: a line per row " +
+			"label and arm (e.g. w/o, each noise schedule), a column group per model with R² ± SD, RMSE ± SD and p.",
+		Version:  1,
+		Output:   "table",
+		Defaults: compareConfig{Arms: []string{"raw", "A", "B", "B->meas"}},
+		Run:      runCompare,
+	})
+}
+
+func runCompare(c *Context, cfg *compareConfig) (Value, error) {
+	labels := cfg.Order
+	if len(labels) == 0 {
+		for l := range cfg.Rows {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+	}
+	type line struct {
+		label, arm, eval string
+		cells            map[string]*cv.Series
+	}
+	var lines []line
+	var models []string
+	for _, l := range labels {
+		var evals []*cv.Result
+		for _, ref := range cfg.Rows[l] {
+			e, ok := c.Input(ref).(*Evaluation)
+			if !ok {
+				return nil, c.AttrError("rows", "Not an evaluation", fmt.Sprintf("%s (row %q) is not an evaluate block.", ref.Addr, l))
+			}
+			evals = append(evals, e.Result)
+		}
+		arms := cfg.Arms
+		if a, ok := cfg.RowArms[l]; ok {
+			arms = a
+		}
+		for _, arm := range arms {
+			ln := line{label: l, arm: arm, cells: map[string]*cv.Series{}}
+			for _, res := range evals {
+				for i := range res.Series {
+					s := &res.Series[i]
+					if s.Arm != arm || ln.cells[s.Model] != nil {
+						continue
+					}
+					ln.cells[s.Model], ln.eval = s, s.Eval
+					if !slices.Contains(models, s.Model) {
+						models = append(models, s.Model)
+					}
+				}
+			}
+			if len(ln.cells) > 0 {
+				lines = append(lines, ln)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return nil, c.AttrError("arms", "No arm to show", fmt.Sprintf("None of the evaluations has any of the arms %s.", strings.Join(cfg.Arms, ", ")))
+	}
+	t := &table.Table{}
+	str := map[string][]string{}
+	num := map[string][]float64{}
+	var numCols []string
+	for _, m := range models {
+		numCols = append(numCols, m+"_r2", m+"_r2_sd", m+"_rmse", m+"_rmse_sd", m+"_rmse_over_sd", m+"_p", m+"_eval_sd", m+"_reps")
+	}
+	perModel := len(numCols) / len(models)
+	for _, ln := range lines {
+		t.IDs = append(t.IDs, ln.label+" / "+ln.arm)
+		str["label"] = append(str["label"], ln.label)
+		str["arm"] = append(str["arm"], ln.arm)
+		str["eval"] = append(str["eval"], ln.eval)
+		for mi, m := range models {
+			vals := make([]float64, perModel)
+			for k := range vals {
+				vals[k] = math.NaN() // the model has no cell on this line
+			}
+			if s := ln.cells[m]; s != nil {
+				mn, sd := s.Summary.Mean, s.Summary.SD
+				vals = []float64{mn.R2, sd.R2, mn.RMSE, sd.RMSE, mn.RMSEOverSD, mn.P, mn.EvalSD, float64(s.Summary.Reps)}
+			}
+			for k, v := range vals {
+				name := numCols[mi*perModel+k]
+				num[name] = append(num[name], v)
+			}
+		}
+	}
+	for _, n := range []string{"label", "arm", "eval"} {
+		t.Cols = append(t.Cols, &table.Column{Name: n, Str: str[n]})
+	}
+	for _, n := range numCols {
+		t.Cols = append(t.Cols, &table.Column{Name: n, Num: num[n]})
+	}
+	return &Comparison{Table: t}, t.Validate()
+}

@@ -1,0 +1,125 @@
+package nodes_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/nodes"
+	"github.com/ntedsl/ntedsl/stdlib/cv"
+	"github.com/ntedsl/ntedsl/stdlib/ml"
+)
+
+// TestCompareNode: a compare block lays out the arms of several evaluations as Table 1:
+// rows in the given order, a model's cell from the first listed evaluation that has it,
+// row_arms overriding arms, and empty cells (NaN) where no evaluation has the model.
+func TestCompareNode(t *testing.T) {
+	var data strings.Builder
+	data.WriteString("id,x,y\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, 3+0.5*float64(i)+float64(i%4))
+	}
+	res, err, _ := runStudy(t, `
+study { seed = 9 }
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+meanmodel "a" {}
+meanmodel "b" {}
+evaluate "one" {
+  data    = dataset.d
+  models  = [meanmodel.a]
+  folds   = 5
+  repeats = 2
+}
+evaluate "two" {
+  data    = dataset.d
+  models  = [meanmodel.a, meanmodel.b]
+  folds   = 3
+  repeats = 3
+}
+compare "t" {
+  rows     = { "zeta" = [evaluate.one], "alpha" = [evaluate.two, evaluate.one], "base" = [evaluate.one] }
+  order    = ["base", "zeta", "alpha"]
+  arms     = ["raw", "B"]
+  row_arms = { "base" = ["raw"] }
+}`, map[string]string{"data.csv": data.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := res.Values["compare.t"].(*nodes.Comparison)
+	tb := cmp.AsTable()
+	if got := strings.Join(tb.IDs, "; "); got != "base / raw; zeta / raw; alpha / raw" {
+		t.Fatalf("lines %q (arm B exists in no evaluation, so it has no line)", got)
+	}
+	series := func(addr, model string) cv.Summary {
+		for _, s := range res.Values[addr].(*nodes.Evaluation).Result.Series {
+			if s.Model == model && s.Arm == "raw" {
+				return s.Summary
+			}
+		}
+		t.Fatalf("%s has no raw %s", addr, model)
+		return cv.Summary{}
+	}
+	col := func(name string, i int) float64 { return tb.Col(name).Num[i] }
+	one, twoA, twoB := series("evaluate.one", "a"), series("evaluate.two", "a"), series("evaluate.two", "b")
+	if col("a_rmse", 0) != one.Mean.RMSE || col("a_r2_sd", 1) != one.SD.R2 || col("a_reps", 0) != 2 {
+		t.Errorf("row base/zeta: a from evaluate.one: RMSE %v (want %v), reps %v", col("a_rmse", 0), one.Mean.RMSE, col("a_reps", 0))
+	}
+	if col("a_rmse", 2) != twoA.Mean.RMSE || col("a_reps", 2) != 3 || col("b_p", 2) != twoB.Mean.P {
+		t.Errorf("row alpha: a and b from evaluate.two, the first listed: RMSE %v (want %v), reps %v", col("a_rmse", 2), twoA.Mean.RMSE, col("a_reps", 2))
+	}
+	if !math.IsNaN(col("b_rmse", 0)) || !math.IsNaN(col("b_reps", 1)) {
+		t.Errorf("model b is in no evaluation of rows base and zeta, yet has cells %v, %v", col("b_rmse", 0), col("b_reps", 1))
+	}
+	text := cmp.Summary()
+	if !strings.Contains(text, "a R²") || !strings.Contains(text, "b RMSE") || !strings.Contains(text, "2, 3 repetitions") {
+		t.Errorf("summary:\n%s", text)
+	}
+}
+
+// Bad compare attributes are load errors at their line; an arm no evaluation has fails the
+// run.
+func TestCompareErrors(t *testing.T) {
+	const head = `
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+meanmodel "a" {}
+evaluate "e" {
+  data   = dataset.d
+  models = [meanmodel.a]
+  folds  = 3
+}
+compare "t" {
+  rows = { "x" = [evaluate.e] }
+  `
+	files := map[string]string{"data.csv": "id,x,y\na,1,1\nb,2,2\nc,3,3\nd,4,5\ne,5,4\nf,6,7\n"}
+	for _, c := range []struct{ attrs, want string }{
+		{`arms = ["B->mea"]`, `study.hcl:14,10-20: Invalid value for arms: Unknown arm "B->mea"; Did you mean "B->meas"?`},
+		{`order = ["x", "y"]`, "order must list every row label once"},
+		{`row_arms = { "y" = ["raw"] }`, `row_arms names "y", which is not a label of rows`},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "study.hcl")
+		os.WriteFile(path, []byte(head+c.attrs+"\n}\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "data.csv"), []byte(files["data.csv"]), 0o644)
+		reg := nodes.NewRegistry()
+		nodes.RegisterCore(reg)
+		nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
+		_, diags := lang.Load(path, lang.Options{Catalog: reg})
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {
+			t.Errorf("%s: diagnostics %v, want %q", c.attrs, diags, c.want)
+		}
+	}
+	res, err, _ := runStudy(t, head+`arms = ["shrink"]`+"\n}\n", files)
+	if msg := failure(t, res, err); !strings.Contains(msg, "None of the evaluations has any of the arms shrink") {
+		t.Errorf("error %q", msg)
+	}
+}
