@@ -252,11 +252,14 @@ func defaultText(v reflect.Value) string {
 	if s, ok := v.Interface().(fmt.Stringer); ok {
 		return s.String()
 	}
-	b, err := json.Marshal(v.Interface())
-	if err != nil {
+	// Not json.Marshal: it escapes <, > and & for HTML, and defaults are read as text.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v.Interface()); err != nil {
 		return fmt.Sprint(v.Interface())
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // attrInput is one attribute as written in a block: its evaluated value and expression.

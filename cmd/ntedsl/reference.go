@@ -34,7 +34,11 @@ func writeReference(w io.Writer, reg *nodes.Registry) {
 				ty += ": `" + strings.Join(a.Enum, "` \\| `") + "`"
 			}
 			if len(a.Accepts) > 0 {
-				ty += " to a " + strings.Join(a.Accepts, " or ")
+				article := " to a "
+				if strings.ContainsRune("aeiou", rune(a.Accepts[0][0])) {
+					article = " to an "
+				}
+				ty += article + strings.Join(a.Accepts, " or ")
 			}
 			doc := strings.ReplaceAll(a.Doc, "|", "\\|")
 			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", a.Name, ty, def, doc)
