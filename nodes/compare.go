@@ -67,7 +67,8 @@ func (c *compareConfig) Validate() error {
 }
 
 // Comparison is the value of a compare node: the preprint's Table 1 layout over several
-// evaluations, one line per row label and arm, one column group per model.
+// evaluations, one line per row label and arm (and variant, for evaluations of several
+// descriptor sets), one column group per model.
 type Comparison struct {
 	Table *table.Table
 }
@@ -177,22 +178,37 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 		if a, ok := cfg.RowArms[l]; ok {
 			arms = a
 		}
-		for _, arm := range arms {
-			ln := line{label: l, arm: arm, cells: map[string]*cv.Series{}}
-			for _, res := range evals {
-				for i := range res.Series {
-					s := &res.Series[i]
-					if s.Arm != arm || ln.cells[s.Model] != nil {
-						continue
-					}
-					ln.cells[s.Model], ln.eval = s, s.Eval
-					if !slices.Contains(models, s.Model) {
-						models = append(models, s.Model)
-					}
+		// Evaluations of several variants (descriptor sets) give a line per variant.
+		var variants []string
+		for _, res := range evals {
+			for _, s := range res.Series {
+				if !slices.Contains(variants, s.Variant) {
+					variants = append(variants, s.Variant)
 				}
 			}
-			if len(ln.cells) > 0 {
-				lines = append(lines, ln)
+		}
+		for _, arm := range arms {
+			for _, v := range variants {
+				label := l
+				if len(variants) > 1 {
+					label = l + " (" + v + ")"
+				}
+				ln := line{label: label, arm: arm, cells: map[string]*cv.Series{}}
+				for _, res := range evals {
+					for i := range res.Series {
+						s := &res.Series[i]
+						if s.Arm != arm || s.Variant != v || ln.cells[s.Model] != nil {
+							continue
+						}
+						ln.cells[s.Model], ln.eval = s, s.Eval
+						if !slices.Contains(models, s.Model) {
+							models = append(models, s.Model)
+						}
+					}
+				}
+				if len(ln.cells) > 0 {
+					lines = append(lines, ln)
+				}
 			}
 		}
 	}

@@ -123,3 +123,38 @@ compare "t" {
 		t.Errorf("error %q", msg)
 	}
 }
+
+// An evaluation of several variants gives a line per variant, labelled with it.
+func TestCompareVariants(t *testing.T) {
+	var data strings.Builder
+	data.WriteString("id,x,z,y\n")
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&data, "r%d,%d,%d,%g\n", i, i, i%3, 1+0.5*float64(i))
+	}
+	res, err, _ := runStudy(t, `
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+table "t" {
+  data = dataset.d
+  drop = ["z"]
+}
+meanmodel "a" {}
+evaluate "e" {
+  variants = { full = dataset.d, small = table.t }
+  models   = [meanmodel.a]
+  folds    = 4
+}
+compare "c" {
+  rows = { "row" = [evaluate.e] }
+  arms = ["raw"]
+}`, map[string]string{"data.csv": data.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := res.Values["compare.c"].(*nodes.Comparison).AsTable()
+	if got := strings.Join(tb.Col("label").Str, "; "); got != "row (full); row (small)" {
+		t.Fatalf("labels %q", got)
+	}
+}
