@@ -7,8 +7,10 @@ Uses the modules of gen_torch_network.py (CSDI's diff_models.py, tabular layout)
   - a sampling step: one forward pass over 50 rows × 16 samples, no grad, eval mode.
 float32 (PyTorch's default, as CSDI runs) and float64 (as the Go code), 1 and 2 threads.
 
-    /usr/bin/python3 bench_torch.py
+    /usr/bin/python3 bench_torch.py          # the default size
+    /usr/bin/python3 bench_torch.py csdi     # CSDI's size (BenchmarkTrainStepCSDI)
 """
+import sys
 import time
 
 import torch
@@ -16,6 +18,8 @@ import torch
 import gen_torch_network as g  # the modules only (its export runs under __main__)
 
 g.K, g.C, g.LAYERS, g.HEADS, g.FFN = 64, 16, 2, 2, 64
+if len(sys.argv) > 1 and sys.argv[1] == "csdi":  # CSDI's own size: 64 channels, 4 layers, 8 heads
+    g.C, g.LAYERS, g.HEADS = 64, 4, 8
 
 
 def median_time(fn, reps):
