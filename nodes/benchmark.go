@@ -2,7 +2,6 @@ package nodes
 
 import (
 	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -12,10 +11,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/stdlib/stats"
 	"github.com/ntedsl/ntedsl/stdlib/table"
-	"gonum.org/v1/gonum/mat"
 )
 
 type benchmarkConfig struct {
@@ -45,15 +45,11 @@ func (b *BenchmarkResult) TypeName() string { return "benchmark" }
 type benchmarkData BenchmarkResult
 
 // MarshalBinary implements Value (gob: no maps, deterministic, float bits kept).
-func (b *BenchmarkResult) MarshalBinary() ([]byte, error) {
-	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode((*benchmarkData)(b))
-	return buf.Bytes(), err
-}
+func (b *BenchmarkResult) MarshalBinary() ([]byte, error) { return GobEncode((*benchmarkData)(b)) }
 
 func decodeBenchmark(data []byte) (Value, error) {
 	var b benchmarkData
-	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&b)
+	err := GobDecode(data, &b)
 	return (*BenchmarkResult)(&b), err
 }
 

@@ -108,7 +108,7 @@ func (c *Comparison) Summary() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	h := []string{"", "arm", "eval"}
 	for _, m := range models {
-		h = append(h, m+" R²", m+" RMSE", m+" p")
+		h = append(h, cv.TableHeader(m)...)
 	}
 	fmt.Fprintln(tw, strings.Join(h, "\t"))
 	num := func(name string, i int) float64 { return t.Col(name).Num[i] }
@@ -122,8 +122,7 @@ func (c *Comparison) Summary() string {
 				continue
 			}
 			reps[int(r)] = true
-			row = append(row, fmt.Sprintf("%.3f ± %.3f", num(m+"_r2", i), num(m+"_r2_sd", i)),
-				fmt.Sprintf("%.3f ± %.3f", num(m+"_rmse", i), num(m+"_rmse_sd", i)), fmt.Sprintf("%.2e", num(m+"_p", i)))
+			row = append(row, cv.TableCells(num(m+"_r2", i), num(m+"_r2_sd", i), num(m+"_rmse", i), num(m+"_rmse_sd", i), num(m+"_p", i))...)
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}

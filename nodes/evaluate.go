@@ -108,17 +108,11 @@ func (e *Evaluation) TypeName() string { return "evaluation" }
 
 // MarshalBinary implements Value with gob: the result holds no maps, so the encoding is
 // deterministic, and float64 values keep their bits.
-func (e *Evaluation) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(e.Result); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
+func (e *Evaluation) MarshalBinary() ([]byte, error) { return GobEncode(e.Result) }
 
 func decodeEvaluation(data []byte) (Value, error) {
 	var r cv.Result
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&r); err != nil {
+	if err := GobDecode(data, &r); err != nil {
 		return nil, err
 	}
 	return &Evaluation{Result: &r}, nil

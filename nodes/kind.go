@@ -1,15 +1,18 @@
 package nodes
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/gob"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 )
@@ -20,6 +23,22 @@ import (
 type Value interface {
 	TypeName() string
 	MarshalBinary() ([]byte, error)
+}
+
+// GobEncode encodes v with encoding/gob, the usual MarshalBinary of a Value: deterministic
+// for values without maps, and float64s keep their bits. Encode a method-less copy of the
+// value's type (type wire T), or gob calls MarshalBinary again.
+func GobEncode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// GobDecode decodes what GobEncode wrote into v (a pointer).
+func GobDecode(data []byte, v any) error {
+	return gob.NewDecoder(bytes.NewReader(data)).Decode(v)
 }
 
 // Artifacter is implemented by values that write result files to the output folder. The

@@ -55,60 +55,64 @@ func (h *InputHessians) Suggest(factor float64) int {
 	return best
 }
 
-// centralStencil returns the points (offsets from the origin, length p) at which gonum's
-// fd.Hessian with the central formula and the given step evaluates a function of p
-// variables, in the order it first visits them, each once.
-func centralStencil(p int, step float64) [][]float64 {
-	var pts [][]float64
-	seen := map[string]bool{}
-	fd.Hessian(mat.NewSymDense(p, nil), func(x []float64) float64 {
-		if k := pointKey(x); !seen[k] {
-			seen[k] = true
-			pts = append(pts, append([]float64(nil), x...))
-		}
-		return 0
-	}, make([]float64, p), &fd.Settings{Formula: fd.Central, Step: step})
-	return pts
+// stencil is the set of points at which gonum's fd.Hessian with the central formula and a
+// given step evaluates a function of p variables: offsets from the origin, each once, in
+// the order fd.Hessian first visits them, indexed by their coordinates so that fd.Hessian
+// can be replayed on values computed in one batch.
+type stencil struct {
+	p     int
+	step  float64
+	pts   [][]float64
+	index map[string]int // pointKey → position in pts
 }
 
-// stencilHessian replays fd.Hessian (central formula, the same step) on function values
-// computed in advance at centralStencil's points, so that all of them can be evaluated in
-// one batch. It panics if fd.Hessian asks for a point that was not evaluated.
-func stencilHessian(p int, step float64, pts [][]float64, vals []float64) *mat.SymDense {
-	at := make(map[string]float64, len(pts))
-	for q, x := range pts {
-		at[pointKey(x)] = vals[q]
-	}
-	h := mat.NewSymDense(p, nil)
-	fd.Hessian(h, func(x []float64) float64 {
-		v, ok := at[pointKey(x)]
-		if !ok {
-			panic("csdi: stencilHessian: fd.Hessian asked for a point outside the stencil")
+// newCentralStencil records the points by running fd.Hessian once on a function that
+// notes where it is evaluated.
+func newCentralStencil(p int, step float64) *stencil {
+	st := &stencil{p: p, step: step, index: map[string]int{}}
+	fd.Hessian(mat.NewSymDense(p, nil), func(x []float64) float64 {
+		k := pointKey(x)
+		if _, seen := st.index[k]; !seen {
+			st.index[k] = len(st.pts)
+			st.pts = append(st.pts, append([]float64(nil), x...))
 		}
-		return v
-	}, make([]float64, p), &fd.Settings{Formula: fd.Central, Step: step})
+		return 0
+	}, make([]float64, p), st.settings())
+	return st
+}
+
+func (st *stencil) settings() *fd.Settings {
+	return &fd.Settings{Formula: fd.Central, Step: st.step}
+}
+
+// at returns vals at the stencil point x; it panics for a point outside the stencil.
+func (st *stencil) at(vals []float64, x []float64) float64 {
+	q, ok := st.index[pointKey(x)]
+	if !ok {
+		panic(fmt.Sprintf("csdi: %v is not a point of the stencil", x))
+	}
+	return vals[q]
+}
+
+// hessian replays fd.Hessian on vals, f at each point of pts in order.
+func (st *stencil) hessian(vals []float64) *mat.SymDense {
+	h := mat.NewSymDense(st.p, nil)
+	fd.Hessian(h, func(x []float64) float64 { return st.at(vals, x) }, make([]float64, st.p), st.settings())
 	return h
 }
 
-// stencilGradient returns the central first derivatives from the stencil's axis points
-// ±2·step·e_j (which the central Hessian visits on its diagonal).
-func stencilGradient(p int, step float64, pts [][]float64, vals []float64) []float64 {
-	at := make(map[string]float64, len(pts))
-	for q, x := range pts {
-		at[pointKey(x)] = vals[q]
-	}
-	g := make([]float64, p)
-	x := make([]float64, p)
+// gradient returns the central first derivatives from the axis points ±2·step·e_j (which
+// the central Hessian visits on its diagonal).
+func (st *stencil) gradient(vals []float64) []float64 {
+	g := make([]float64, st.p)
+	x := make([]float64, st.p)
 	for j := range g {
-		x[j] = 2 * step
-		hi, ok1 := at[pointKey(x)]
-		x[j] = -2 * step
-		lo, ok2 := at[pointKey(x)]
+		x[j] = 2 * st.step
+		hi := st.at(vals, x)
+		x[j] = -2 * st.step
+		lo := st.at(vals, x)
 		x[j] = 0
-		if !ok1 || !ok2 {
-			panic("csdi: stencilGradient: axis points missing from the stencil")
-		}
-		g[j] = (hi - lo) / (4 * step)
+		g[j] = (hi - lo) / (4 * st.step)
 	}
 	return g
 }
@@ -167,13 +171,13 @@ func (m *Model) InputHessian(ctx context.Context, s *diffusion.Schedule, X *mat.
 		}
 	}
 	p := len(cond)
-	pts := centralStencil(p, step)
-	P := len(pts)
+	st := newCentralStencil(p, step)
+	P := len(st.pts)
 	z := m.standardize(X)
 	Z := mat.NewDense(len(rows)*P, m.K(), nil)
 	src := make([]int, len(rows)*P)
 	for r, i := range rows {
-		for q, off := range pts {
+		for q, off := range st.pts {
 			dst := Z.RawRowView(r*P + q)
 			copy(dst, z.RawRowView(i))
 			for a, j := range cond {
@@ -195,7 +199,7 @@ func (m *Model) InputHessian(ctx context.Context, s *diffusion.Schedule, X *mat.
 		}
 		grads, hess, eig := make([][]float64, len(rows)), make([][]float64, len(rows)), make([]float64, len(rows))
 		for r := range rows {
-			for q := range pts {
+			for q := range st.pts {
 				row := r*P + q
 				var sum float64
 				for smp := 0; smp < samples; smp++ {
@@ -203,14 +207,9 @@ func (m *Model) InputHessian(ctx context.Context, s *diffusion.Schedule, X *mat.
 				}
 				vals[q] = sum/float64(samples) - y[row]
 			}
-			h := stencilHessian(p, step, pts, vals)
-			grads[r] = stencilGradient(p, step, pts, vals)
-			hess[r] = make([]float64, p*p)
-			for a := 0; a < p; a++ {
-				for b := 0; b < p; b++ {
-					hess[r][a*p+b] = h.At(a, b)
-				}
-			}
+			h := st.hessian(vals)
+			grads[r] = st.gradient(vals)
+			hess[r] = mat.DenseCopyOf(h).RawMatrix().Data
 			var es mat.EigenSym
 			if !es.Factorize(h, false) {
 				return nil, fmt.Errorf("the eigen-decomposition of the input Hessian of row %d at t = %d failed", rows[r], t)

@@ -27,20 +27,20 @@ func TestStencilHessianMatchesGonum(t *testing.T) {
 		{3 * c[2] * c[2], 0, -math.Sin(c[2]) + 6*c[0]*c[2]},
 	}
 	const step = 0.01
-	pts := centralStencil(3, step)
-	if len(pts) != 2*3*3+1 {
-		t.Fatalf("%d stencil points, want 2p²+1 = 19", len(pts))
+	st := newCentralStencil(3, step)
+	if len(st.pts) != 2*3*3+1 {
+		t.Fatalf("%d stencil points, want 2p²+1 = 19", len(st.pts))
 	}
-	vals := make([]float64, len(pts))
+	vals := make([]float64, len(st.pts))
 	x := make([]float64, 3)
-	for q, off := range pts {
+	for q, off := range st.pts {
 		for j := range x {
 			x[j] = c[j] + off[j]
 		}
 		vals[q] = f(x)
 	}
-	got := stencilHessian(3, step, pts, vals)
-	g := stencilGradient(3, step, pts, vals)
+	got := st.hessian(vals)
+	g := st.gradient(vals)
 	// gonum on f shifted to the origin: the same points, the same arithmetic.
 	want := mat.NewSymDense(3, nil)
 	fd.Hessian(want, func(off []float64) float64 {

@@ -243,12 +243,12 @@ func (r *Result) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gobEncode(&resultWire{tb, r.Columns, r.Noised, r.Train, r.ICR, r.Betas, r.TStar, r.AlphaBar, r.Curves, r.Slope, r.Intercept, r.MeanAbsDelta, r.Loss})
+	return nodes.GobEncode(&resultWire{tb, r.Columns, r.Noised, r.Train, r.ICR, r.Betas, r.TStar, r.AlphaBar, r.Curves, r.Slope, r.Intercept, r.MeanAbsDelta, r.Loss})
 }
 
 func decodeResult(b []byte) (nodes.Value, error) {
 	var w resultWire
-	if err := gobDecode(b, &w); err != nil {
+	if err := nodes.GobDecode(b, &w); err != nil {
 		return nil, err
 	}
 	t, err := table.Decode(w.Table)

@@ -1,9 +1,7 @@
 package csdi
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"math"
 
@@ -80,11 +78,13 @@ type sweepWire struct {
 	Reg    []float64
 }
 
-func (v *sweepValue) MarshalBinary() ([]byte, error) { return gobEncode(sweepWire{v.Curves, v.Reg}) }
+func (v *sweepValue) MarshalBinary() ([]byte, error) {
+	return nodes.GobEncode(sweepWire{v.Curves, v.Reg})
+}
 
 func decodeSweepValue(b []byte) (nodes.Value, error) {
 	var w sweepWire
-	if err := gobDecode(b, &w); err != nil {
+	if err := nodes.GobDecode(b, &w); err != nil {
 		return nil, err
 	}
 	return &sweepValue{Curves: w.Curves, Reg: w.Reg}, nil
@@ -112,18 +112,4 @@ func decodeValuesValue(b []byte) (nodes.Value, error) {
 		v.X[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 	}
 	return v, nil
-}
-
-// gobEncode encodes v with encoding/gob: deterministic for values without maps, and
-// float64 values keep their bits.
-func gobEncode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-func gobDecode(b []byte, v any) error {
-	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/ntedsl/ntedsl/stdlib/autodiff"
-	"gonum.org/v1/gonum/mat"
 )
 
 // DefaultJitter is the ε added to every covariance diagonal before its Cholesky
@@ -98,7 +100,7 @@ func CovDiagPenalty(tp *autodiff.Tape, sigma *autodiff.Var) *autodiff.Var {
 // and cosine similarity, as in the paper — not tnakae's 0.5·(1−cos)) and the squared
 // reconstruction errors sq [N] = ‖x−x'‖². A row with x = 0 or x' = 0 gives NaN features.
 func ReconFeatures(tp *autodiff.Tape, x, xr *autodiff.Var) (feat, sq *autodiff.Var) {
-	if len(x.Shape) != 2 || !sameShape(x.Shape, xr.Shape) {
+	if len(x.Shape) != 2 || !slices.Equal(x.Shape, xr.Shape) {
 		panic(fmt.Sprintf("daggm: ReconFeatures: x %v and x' %v differ or are not [N, d]", x.Shape, xr.Shape))
 	}
 	n := x.Shape[0]
@@ -108,18 +110,6 @@ func ReconFeatures(tp *autodiff.Tape, x, xr *autodiff.Var) (feat, sq *autodiff.V
 	rel := tp.Div(tp.Sqrt(sq), xn)
 	cos := tp.Div(tp.SumAxis(tp.Mul(x, xr), 1), tp.Mul(xn, norm(xr)))
 	return tp.Concat(tp.Reshape(rel, n, 1), tp.Reshape(cos, n, 1)), sq
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // CovarianceError reports a mixture component whose covariance (plus jitter) is not

@@ -1,17 +1,16 @@
 package daggm
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/nodes"
-	"gonum.org/v1/gonum/mat"
 )
 
 // nodeConfig declares the daggm block; its zero-attribute value is DefaultConfig.
@@ -167,15 +166,11 @@ type resultData Result
 
 // MarshalBinary implements nodes.Value: gob of a struct without maps is deterministic and
 // keeps float64 bits.
-func (r *Result) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	err := gob.NewEncoder(&b).Encode((*resultData)(r))
-	return b.Bytes(), err
-}
+func (r *Result) MarshalBinary() ([]byte, error) { return nodes.GobEncode((*resultData)(r)) }
 
 func decodeResult(data []byte) (nodes.Value, error) {
 	var r resultData
-	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&r)
+	err := nodes.GobDecode(data, &r)
 	return (*Result)(&r), err
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -218,21 +219,9 @@ func TestLinearMean(t *testing.T) {
 		}
 	}
 	up := linearMean(x.RawMatrix().Data, 50, 2, 3)
-	if want := []float64{1, 0, 0, 0, 1, 0}; !equalSlices(up, want) {
+	if want := []float64{1, 0, 0, 0, 1, 0}; !slices.Equal(up, want) {
 		t.Errorf("growing mean W = %v, want %v", up, want)
 	}
-}
-
-func equalSlices(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Initialization follows init_layers_linear: Z = X when N ≤ M, widths and mean kinds,
@@ -270,7 +259,7 @@ func TestInit(t *testing.T) {
 			}
 		}
 	}
-	if !equalSlices(md.layers[0].z.Data, xs) {
+	if !slices.Equal(md.layers[0].z.Data, xs) {
 		t.Error("Z of the first layer is not X when N ≤ M")
 	}
 	if got := md.noise(nil).Value(); math.Abs(got-0.05) > 1e-15 {

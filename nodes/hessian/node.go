@@ -16,7 +16,6 @@ package hessian
 
 import (
 	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"slices"
@@ -111,10 +110,9 @@ type Result struct {
 	DensityGrid, Density [][]float64
 	DensityLabel         []string
 	// Input is the input-Hessian diagnostic (nil unless input_rows > 0); InputIDs name its
-	// rows and InputTStar is its suggested truncation step.
-	Input      *csdi.InputHessians
-	InputIDs   []string
-	InputTStar int
+	// rows.
+	Input    *csdi.InputHessians
+	InputIDs []string
 }
 
 // inputFactor is §2.5(b)'s threshold: curvature up to twice its t = 0 level.
@@ -126,15 +124,11 @@ type wire Result
 func (r *Result) TypeName() string { return "hessian" }
 
 // MarshalBinary implements nodes.Value (gob, no maps: deterministic; floats keep bits).
-func (r *Result) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	err := gob.NewEncoder(&b).Encode((*wire)(r))
-	return b.Bytes(), err
-}
+func (r *Result) MarshalBinary() ([]byte, error) { return nodes.GobEncode((*wire)(r)) }
 
 func decode(data []byte) (nodes.Value, error) {
 	var w wire
-	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w)
+	err := nodes.GobDecode(data, &w)
 	return (*Result)(&w), err
 }
 
@@ -188,13 +182,15 @@ func (r *Result) Summary() string {
 		fmt.Fprintf(&b, "\nInput Hessian of the ICR displacement w.r.t. the descriptors (%d rows, step %g SD, standardized units):\n", len(in.Rows), in.Step)
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "t\tmean max |λ|\tmin\tmax\t")
+		curv := in.Curvature()
 		for g, t := range in.Grid {
 			lo, hi := slices.Min(in.MaxAbsEig[g]), slices.Max(in.MaxAbsEig[g])
-			fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t%.4g\t\n", t, in.Curvature()[g], lo, hi)
+			fmt.Fprintf(tw, "%d\t%.4g\t%.4g\t%.4g\t\n", t, curv[g], lo, hi)
 		}
 		tw.Flush()
-		fmt.Fprintf(&b, "Largest t before the curvature exceeds %d× its t = %d level: %d (t* of %s: %d).\n", inputFactor, in.Grid[0], r.InputTStar, r.Source, r.TStar)
-		if r.InputTStar == in.Grid[0] && in.Grid[0] == 0 {
+		suggested := in.Suggest(inputFactor)
+		fmt.Fprintf(&b, "Largest t before the curvature exceeds %d× its t = %d level: %d (t* of %s: %d).\n", inputFactor, in.Grid[0], suggested, r.Source, r.TStar)
+		if suggested == in.Grid[0] && in.Grid[0] == 0 {
 			b.WriteString("At t = 0 ICR hardly moves the values (1 − ᾱ_0 is tiny), so that level is near zero and the rule cannot pass t = 0; read the curve: how fast the displacement's dependence on the descriptors bends as t grows.\n")
 		}
 	}
@@ -246,13 +242,14 @@ func (r *Result) Artifacts() (map[string][]byte, error) {
 	if in := r.Input; in != nil {
 		var csv bytes.Buffer
 		csv.WriteString("t,row,id,max_abs_eig,grad_norm\n")
-		ch := &plot.Chart{Title: fmt.Sprintf("input Hessian of the ICR displacement (suggested t = %d)", r.InputTStar), XLabel: "truncation step t", YLabel: "mean over rows of max |λ|"}
+		ch := &plot.Chart{Title: fmt.Sprintf("input Hessian of the ICR displacement (suggested t = %d)", in.Suggest(inputFactor)), XLabel: "truncation step t", YLabel: "mean over rows of max |λ|"}
+		curv := in.Curvature()
 		s := plot.Series{Name: fmt.Sprintf("%d rows (min–max)", len(in.Rows))}
 		for g, t := range in.Grid {
 			for k, row := range in.Rows {
 				fmt.Fprintf(&csv, "%d,%d,%s,%s,%s\n", t, row, r.InputIDs[k], table.FormatFloat(in.MaxAbsEig[g][k]), table.FormatFloat(math.Sqrt(floats.Dot(in.Grad[g][k], in.Grad[g][k]))))
 			}
-			s.X, s.Y = append(s.X, float64(t)), append(s.Y, in.Curvature()[g])
+			s.X, s.Y = append(s.X, float64(t)), append(s.Y, curv[g])
 			s.ErrLow, s.ErrHigh = append(s.ErrLow, slices.Min(in.MaxAbsEig[g])), append(s.ErrHigh, slices.Max(in.MaxAbsEig[g]))
 		}
 		ch.Series = append(ch.Series, s)
@@ -402,7 +399,7 @@ func run(c *nodes.Context, cfg *config) (nodes.Value, error) {
 		if err != nil {
 			return nil, c.AttrError("input_rows", "Cannot compute the input Hessian", err.Error())
 		}
-		res.Input, res.InputTStar = in, in.Suggest(inputFactor)
+		res.Input = in
 		for _, i := range rows {
 			res.InputIDs = append(res.InputIDs, data.IDs[i])
 		}

@@ -139,7 +139,7 @@ func TestHessianNode(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("input Hessian: curvature %v, gradient norms %.3g → %.3g, suggested t %d", in.Curvature(), gradNorm(0), gradNorm(4), h.InputTStar)
+	t.Logf("input Hessian: curvature %v, gradient norms %.3g → %.3g, suggested t %d", in.Curvature(), gradNorm(0), gradNorm(4), in.Suggest(2))
 	if !(gradNorm(4) > 5*gradNorm(0)) {
 		t.Errorf("mean |∇f| %.3g at t = 40, %.3g at t = 0: the displacement should depend on the descriptors far more at t = 40", gradNorm(4), gradNorm(0))
 	}

@@ -273,6 +273,17 @@ func WriteJSON(w io.Writer, res *Result) error {
 	return nil
 }
 
+// TableHeader returns a model's column names in the preprint's Table 1 layout.
+func TableHeader(model string) []string {
+	return []string{model + " R²", model + " RMSE", model + " p"}
+}
+
+// TableCells formats a model's cells in the Table 1 layout: R² ± SD, RMSE ± SD (SD over
+// repetitions) and the mean p.
+func TableCells(r2, r2SD, rmse, rmseSD, p float64) []string {
+	return []string{fmt.Sprintf("%.3f ± %.3f", r2, r2SD), fmt.Sprintf("%.3f ± %.3f", rmse, rmseSD), fmt.Sprintf("%.2e", p)}
+}
+
 // WriteTable writes a plain-text table in the layout of the preprint's Table 1: one row
 // per (variant, arm), and for each model R² ± SD, RMSE ± SD and the mean of the
 // per-repetition p-values, followed by a legend.
@@ -302,7 +313,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	h := []string{"variant", "arm", "eval"}
 	for _, m := range models {
-		h = append(h, m+" R²", m+" RMSE", m+" p")
+		h = append(h, TableHeader(m)...)
 	}
 	fmt.Fprintln(tw, strings.Join(h, "\t"))
 	for _, k := range keys {
@@ -314,8 +325,7 @@ func WriteTable(w io.Writer, res *Result) error {
 				continue
 			}
 			mn, sd := &s.Summary.Mean, &s.Summary.SD
-			row = append(row, fmt.Sprintf("%.3f ± %.3f", mn.R2, sd.R2), fmt.Sprintf("%.3f ± %.3f", mn.RMSE, sd.RMSE),
-				fmt.Sprintf("%.2e", mn.P))
+			row = append(row, TableCells(mn.R2, sd.R2, mn.RMSE, sd.RMSE, mn.P)...)
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
