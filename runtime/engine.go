@@ -38,6 +38,10 @@ type Result struct {
 	Ran      int               // instances computed (cheap ones not counted)
 	Cached   int
 	Files    []string // result files written (relative to OutDir)
+	// Removed lists files of the previous run that this run superseded and deleted;
+	// Stale, files of the previous run kept because their node did not finish in this one
+	// (see ManifestName).
+	Removed, Stale []string
 }
 
 // Failure is a failed or skipped instance.
@@ -113,7 +117,7 @@ type runState struct {
 	obsMu   sync.Mutex
 	mu      sync.Mutex
 	flights map[string]*flight
-	files   []string
+	files   []manifestFile
 	runs    map[string]addrRecord // last-run records to remember, by address
 }
 
@@ -306,8 +310,11 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 		order[in.Addr] = i
 	}
 	sort.SliceStable(res.Failures, func(i, j int) bool { return order[res.Failures[i].Addr] < order[res.Failures[j].Addr] })
-	res.Files = rs.files
+	for _, f := range rs.files {
+		res.Files = append(res.Files, f.Name)
+	}
 	sort.Strings(res.Files)
+	rs.settleOutputs(res)
 	if err := e.Cache.rememberRuns(st.Path, rs.runs); err != nil {
 		rs.emit(Event{Kind: Warning, Message: "could not record this run for plan: " + err.Error()})
 	}
@@ -414,7 +421,7 @@ func (rs *runState) finish(in *lang.Instance, kind *nodes.Kind, ki keyInfo, v no
 	if cached {
 		rs.emit(Event{Kind: NodeCached, Addr: in.Addr})
 	}
-	if err := rs.writeArtifacts(in.Addr, v); err != nil {
+	if err := rs.writeArtifacts(in.Addr, ki.key, v); err != nil {
 		rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: "could not write result files: " + err.Error()})
 	}
 }
@@ -453,8 +460,8 @@ func (rs *runState) compute(in *lang.Instance, kind *nodes.Kind, inputs map[stri
 func FileStem(addr string) string { return nodes.FileStem(addr) }
 
 // writeArtifacts writes a value's result files, each atomically, skipping files that
-// already hold the same bytes.
-func (rs *runState) writeArtifacts(addr string, v nodes.Value) error {
+// already hold the same bytes, and notes them for the manifest.
+func (rs *runState) writeArtifacts(addr, key string, v nodes.Value) error {
 	a, ok := v.(nodes.Artifacter)
 	if !ok || rs.e.OutDir == "" {
 		return nil
@@ -478,7 +485,7 @@ func (rs *runState) writeArtifacts(addr string, v nodes.Value) error {
 			}
 		}
 		rs.mu.Lock()
-		rs.files = append(rs.files, name)
+		rs.files = append(rs.files, manifestFile{Name: name, Node: addr, Key: key, SHA256: fileSHA256(data)})
 		rs.mu.Unlock()
 	}
 	return nil

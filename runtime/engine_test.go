@@ -214,8 +214,8 @@ func TestOutputsIdenticalForJ1AndJ8(t *testing.T) {
 		}
 		outs = append(outs, readDir(t, out))
 	}
-	if len(outs[0]) != 14 {
-		t.Fatalf("expected 14 result files, got %d", len(outs[0]))
+	if len(outs[0]) != 15 { // 14 result files and the manifest
+		t.Fatalf("expected 15 files, got %d", len(outs[0]))
 	}
 	for name, b := range outs[0] {
 		if outs[1][name] != b {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -55,6 +56,29 @@ type randConfig struct {
 type memoConfig struct {
 	Heavy int     `attr:"heavy"` // what the memoized sub-computation depends on
 	Light float64 `attr:"light"` // what only the cheap part depends on
+}
+
+type filesConfig struct {
+	Names []string `attr:"names"`
+	Text  string   `attr:"text"`
+	Fail  bool     `attr:"fail"`
+}
+
+// filesValue writes one result file per name, so a config edit can change which files a
+// node writes.
+type filesValue struct {
+	Names []string
+	Text  string
+}
+
+func (v *filesValue) TypeName() string               { return "files" }
+func (v *filesValue) MarshalBinary() ([]byte, error) { return json.Marshal(v) }
+func (v *filesValue) Artifacts() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, n := range v.Names {
+		out["_"+n+".txt"] = []byte(v.Text + " " + n + "\n")
+	}
+	return out, nil
 }
 
 type waitConfig struct {
@@ -139,6 +163,20 @@ func testRegistry(barrier *overlap) (*nodes.Registry, *counter) {
 			}
 			h := v.(*table.Table).Cols[0].Num[0]
 			return oneCol("x", []float64{h + cfg.Light}), nil
+		},
+	})
+	r.RegisterValue("files", func(b []byte) (nodes.Value, error) {
+		v := &filesValue{}
+		return v, json.Unmarshal(b, v)
+	})
+	nodes.Register(r, nodes.Def[filesConfig]{
+		Name: "files", Version: 1, Output: "files",
+		Run: func(c *nodes.Context, cfg *filesConfig) (nodes.Value, error) {
+			cnt.inc(c.Addr)
+			if cfg.Fail {
+				return nil, fmt.Errorf("told to fail")
+			}
+			return &filesValue{Names: cfg.Names, Text: cfg.Text}, nil
 		},
 	})
 	nodes.Register(r, nodes.Def[waitConfig]{

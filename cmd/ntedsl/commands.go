@@ -51,6 +51,13 @@ func printResults(stdout, stderr io.Writer, st *lang.Study, e *runtime.Engine, r
 	if len(res.Files) > 0 {
 		fmt.Fprintf(stdout, "\nresults: %s (%d files)\n", e.OutDir, len(res.Files))
 	}
+	if len(res.Removed) > 0 {
+		fmt.Fprintf(stdout, "removed %d outdated file(s) that the study no longer writes: %s\n", len(res.Removed), strings.Join(res.Removed, ", "))
+	}
+	if len(res.Stale) > 0 {
+		fmt.Fprintf(stderr, "%d file(s) in %s are from an earlier run, because their nodes did not finish (marked stale in %s): %s\n",
+			len(res.Stale), e.OutDir, runtime.ManifestName, strings.Join(res.Stale, ", "))
+	}
 }
 
 func cmdPlan(o *options, reg *nodes.Registry, st *lang.Study, stdout, stderr io.Writer) int {

@@ -256,3 +256,35 @@ func TestPipelineDeterministicAcrossJobs(t *testing.T) {
 		t.Fatalf("re-run computed something:\n%s", out)
 	}
 }
+
+// TestRunRemovesFilesTheStudyNoLongerWrites: dropping an instance from a for_each removes its
+// result files from the output folder on the next run, and run says so.
+func TestRunRemovesFilesTheStudyNoLongerWrites(t *testing.T) {
+	path := study(t)
+	dir := filepath.Dir(path)
+	args := []string{"run", path, "--cache", filepath.Join(dir, "c"), "--out", filepath.Join(dir, "out")}
+	if code, _, errs := ntedsl(t, args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	src, _ := os.ReadFile(path)
+	edited := strings.Replace(string(src), "{ x1 = 1, x2 = 2 }", "{ x1 = 1 }", 1)
+	if edited == string(src) {
+		t.Fatal("the demo study changed; adjust this test")
+	}
+	os.WriteFile(path, []byte(edited), 0o644)
+	code, out, errs := ntedsl(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "removed 2 outdated file(s) that the study no longer writes: table.scaled.x2.csv, table.scaled.x2.json") {
+		t.Fatalf("stdout:\n%s", out)
+	}
+	for _, name := range []string{"table.scaled.x2.csv", "table.scaled.x2.json"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", name)); err == nil {
+			t.Errorf("%s is still in the output folder", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "table.scaled.x1.csv")); err != nil {
+		t.Error(err)
+	}
+}
