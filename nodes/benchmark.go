@@ -109,8 +109,25 @@ func registerBenchmark(r *Registry) {
 		Output:   "benchmark",
 		Seeded:   true,
 		Defaults: benchmarkConfig{Count: 20},
-		Run:      runBenchmark,
+		Sources: func(cfg *benchmarkConfig, studyDir string) map[string]string {
+			out := map[string]string{}
+			for k := 0; k < cfg.Count; k++ {
+				for _, f := range splitFiles(cfg.Splits, k) {
+					out[f] = FileDigest(studyPath(studyDir, f))
+				}
+			}
+			return out
+		},
+		Run: runBenchmark,
 	})
+}
+
+// splitFiles names split k's training and test index files, as the study locates them.
+func splitFiles(dir string, k int) [2]string {
+	return [2]string{
+		filepath.Join(dir, fmt.Sprintf("index_train_%d.txt", k)),
+		filepath.Join(dir, fmt.Sprintf("index_test_%d.txt", k)),
+	}
 }
 
 func readIndexFile(path string, n int) ([]int, error) {
@@ -145,15 +162,12 @@ func runBenchmark(c *Context, cfg *benchmarkConfig) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := cfg.Splits
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(c.StudyDir, dir)
-	}
 	n := len(y)
 	trains, tests := make([][]int, cfg.Count), make([][]int, cfg.Count)
 	for k := 0; k < cfg.Count; k++ {
-		if trains[k], err = readIndexFile(filepath.Join(dir, fmt.Sprintf("index_train_%d.txt", k)), n); err == nil {
-			tests[k], err = readIndexFile(filepath.Join(dir, fmt.Sprintf("index_test_%d.txt", k)), n)
+		files := splitFiles(cfg.Splits, k)
+		if trains[k], err = readIndexFile(studyPath(c.StudyDir, files[0]), n); err == nil {
+			tests[k], err = readIndexFile(studyPath(c.StudyDir, files[1]), n)
 		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, c.AttrError("splits", "Split file missing", err.Error())

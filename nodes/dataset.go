@@ -22,7 +22,7 @@ type datasetConfig struct {
 	ID      string               `attr:"id" doc:"Column holding unique row ids. Default: the column named id when there is one, else r1, r2, ... by row."`
 	Target  string               `attr:"target" doc:"Numeric column that regressors predict."`
 	Formula string               `attr:"formula" doc:"Column holding chemical formulas (read by descriptor)."`
-	Columns map[string]string    `attr:"columns" doc:"Column types, \"number\" or \"string\". Undeclared columns are numbers when every non-empty cell parses as one, text otherwise."`
+	Columns map[string]string    `attr:"columns" doc:"Column types, \"number\" or \"string\". Undeclared columns are numbers when every non-empty cell parses as one, text otherwise; the target column is always read as numbers, so a stray text cell is reported with its row."`
 	Where   lang.Expr            `attr:"where" doc:"expr-lang condition per row, e.g. \"phase == 'orthorhombic'\"; rows where it is false are dropped. Missing numbers are NaN (test with isnan(x))."`
 	Derive  map[string]lang.Expr `attr:"derive" doc:"New numeric columns, name = expr-lang expression (evaluated after where)."`
 	Select  []string             `attr:"select" doc:"Keep only these columns, in this order."`
@@ -47,6 +47,16 @@ func registerDataset(r *Registry) {
 		Version:  1,
 		Output:   "table",
 		Defaults: datasetConfig{Format: "csv", Header: true},
+		Sources: func(cfg *datasetConfig, studyDir string) map[string]string {
+			if datasets.IsBuiltin(cfg.Source) {
+				data, _, err := datasets.Open(cfg.Source)
+				if err != nil {
+					return map[string]string{cfg.Source: "unknown"}
+				}
+				return map[string]string{cfg.Source: ContentDigest(data)}
+			}
+			return map[string]string{cfg.Source: FileDigest(studyPath(studyDir, cfg.Source))}
+		},
 		Run: func(c *Context, cfg *datasetConfig) (Value, error) {
 			data, name, err := readSource(c, cfg.Source)
 			if err != nil {
@@ -82,10 +92,7 @@ func readSource(c *Context, src string) ([]byte, string, error) {
 		}
 		return data, src, nil
 	}
-	path := src
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(c.StudyDir, path)
-	}
+	path := studyPath(c.StudyDir, src)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, "", c.AttrError("source", "Data file not found", fmt.Sprintf("There is no file %s (paths are relative to the study file's folder %s).", path, c.StudyDir))
@@ -94,6 +101,15 @@ func readSource(c *Context, src string) ([]byte, string, error) {
 		return nil, "", c.AttrError("source", "Cannot read the data file", err.Error())
 	}
 	return data, src, nil
+}
+
+// studyPath resolves a path written in a study: relative paths are relative to the study
+// file's folder.
+func studyPath(studyDir, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(studyDir, path)
 }
 
 // parseCSV reads a CSV with a header into a table. Errors name the file, line and column.
@@ -195,7 +211,13 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 			continue
 		}
 		ty, declared := cfg.Columns[h]
-		if !declared {
+		// The target must be numeric: read it as a number column, so that a stray text cell
+		// is reported with its row rather than turning the whole column into text.
+		target := !declared && h == cfg.Target
+		if target {
+			ty = "number"
+		}
+		if !declared && !target {
 			ty = "number"
 			for _, rec := range records {
 				if s := strings.TrimSpace(rec[j]); s != "" {
@@ -223,7 +245,7 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 				x, err := strconv.ParseFloat(s, 64)
 				switch {
 				case err != nil:
-					return nil, fmt.Errorf("%s:%d: row %q, column %q (field %d): %q is not a number%s", name, lines[i], t.IDs[i], h, j+1, s, declaredHint(declared))
+					return nil, fmt.Errorf("%s:%d: row %q, column %q (field %d): %q is not a number%s", name, lines[i], t.IDs[i], h, j+1, s, numberHint(declared, target))
 				case math.IsNaN(x) || math.IsInf(x, 0):
 					return nil, fmt.Errorf("%s:%d: row %q, column %q (field %d): %q is not a finite number; leave the cell empty for a missing value", name, lines[i], t.IDs[i], h, j+1, s)
 				}
@@ -235,9 +257,12 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 	return t, nil
 }
 
-func declaredHint(declared bool) string {
-	if declared {
+func numberHint(declared, target bool) string {
+	switch {
+	case declared:
 		return " (the study declares it a number column)"
+	case target:
+		return " (it is the target column, which must be numeric; leave the cell empty for a missing value)"
 	}
 	return ""
 }

@@ -143,6 +143,12 @@ dataset "d" {
   columns = { r = "number" }
 }`, map[string]string{"data.csv": "id,r\na,1\nb,x1\n"},
 			[]string{`data.csv:3: row "b", column "r" (field 2): "x1" is not a number`}},
+		{"text cell in the target column", `
+dataset "d" {
+  source = "data.csv"
+  target = "alpha"
+}`, map[string]string{"data.csv": "id,alpha\na,1\nb,n/a\n"},
+			[]string{`data.csv:3: row "b", column "alpha" (field 2): "n/a" is not a number (it is the target column`}},
 		{"NaN cell", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id,r\na,1\nb,NaN\n"},
 			[]string{`data.csv:3: row "b", column "r"`, "not a finite number"}},
 		{"Inf cell", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id,r\na,-Inf\n"},
@@ -369,5 +375,71 @@ report "r" {
 	back, err := reg.DecodeValue("report", b)
 	if err != nil || string(back.(*nodes.Report).HTML) != h {
 		t.Fatalf("round trip: %v", err)
+	}
+}
+
+// TestSourcesDigestTheFilesRead: dataset and benchmark report the content digests of the
+// files they read, under the names the study gives them, which the runtime puts in their
+// cache keys.
+func TestSourcesDigestTheFilesRead(t *testing.T) {
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
+	dir := t.TempDir()
+	write := func(name, body string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.csv", "id,x,y\na,1,2\n")
+	write("splits/index_train_0.txt", "0\n")
+	write("splits/index_test_0.txt", "0\n")
+	write("study.hcl", `
+dataset "d" {
+  source = "a.csv"
+  target = "y"
+}
+dataset "b" { source = "builtin:a2m3o12" }
+meanmodel "m" {}
+benchmark "u" {
+  data   = dataset.d
+  models = [meanmodel.m]
+  splits = "splits"
+  count  = 1
+}
+`)
+	st, diags := lang.Load(filepath.Join(dir, "study.hcl"), lang.Options{Catalog: reg})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	sources := func(addr string) map[string]string {
+		for _, in := range st.Instances {
+			if in.Addr == addr {
+				k, _ := reg.Kind(in.Block.Kind.Name)
+				return k.Sources(in.Config, st.Dir)
+			}
+		}
+		t.Fatalf("no instance %s", addr)
+		return nil
+	}
+	if got := sources("dataset.d"); len(got) != 1 || got["a.csv"] != nodes.ContentDigest([]byte("id,x,y\na,1,2\n")) {
+		t.Fatalf("dataset.d sources %v", got)
+	}
+	if got := sources("dataset.b"); len(got) != 1 || !strings.HasPrefix(got["builtin:a2m3o12"], "sha256:") {
+		t.Fatalf("dataset.b sources %v", got)
+	}
+	train := filepath.Join("splits", "index_train_0.txt")
+	before := sources("benchmark.u")
+	if len(before) != 2 || before[train] != nodes.ContentDigest([]byte("0\n")) {
+		t.Fatalf("benchmark.u sources %v", before)
+	}
+	write("splits/index_train_0.txt", "0\n0\n")
+	if after := sources("benchmark.u"); after[train] == before[train] {
+		t.Fatal("editing a split file did not change its digest")
+	}
+	os.Remove(filepath.Join(dir, "a.csv"))
+	if got := sources("dataset.d"); got["a.csv"] != "missing" {
+		t.Fatalf("a missing file: %v", got)
 	}
 }

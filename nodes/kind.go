@@ -6,8 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 
@@ -73,6 +77,16 @@ type Kind struct {
 	// Volatile kinds are cheap and always recomputed instead of cached (model specs).
 	Volatile bool
 	run      func(*Context, any) (Value, error)
+	sources  func(cfg any, studyDir string) map[string]string
+}
+
+// Sources returns what an instance with this configuration reads from outside the study's
+// graph, mapped to digests of the contents (see Def.Sources); nil for most kinds.
+func (k *Kind) Sources(cfg any, studyDir string) map[string]string {
+	if k.sources == nil {
+		return nil
+	}
+	return k.sources(cfg, studyDir)
 }
 
 // Run executes the kind on a decoded configuration.
@@ -89,6 +103,31 @@ type Def[C any] struct {
 	StudySeeded bool
 	Volatile    bool
 	Run         func(c *Context, cfg *C) (Value, error)
+	// Sources names what a configuration reads from outside the study's graph — data
+	// files — mapped to digests of their contents (ContentDigest, FileDigest). The runtime
+	// puts them in the cache key, so editing a data file re-runs the node and what depends
+	// on it. Paths in the names are as the study writes them, so moving the study's folder
+	// keeps its cache.
+	Sources func(cfg *C, studyDir string) map[string]string
+}
+
+// ContentDigest is the digest Sources reports for data it has read.
+func ContentDigest(data []byte) string {
+	s := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+// FileDigest is the digest Sources reports for a file: its content's, or "missing" or
+// "unreadable" (the node then runs and reports the problem, and a failure is never cached).
+func FileDigest(path string) string {
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "missing"
+	case err != nil:
+		return "unreadable"
+	}
+	return ContentDigest(data)
 }
 
 // Registry holds the node kinds and value decoders of an engine.
@@ -119,6 +158,9 @@ func Register[C any](r *Registry, d Def[C]) *Kind {
 	}
 	run := d.Run
 	k.run = func(c *Context, cfg any) (Value, error) { return run(c, cfg.(*C)) }
+	if src := d.Sources; src != nil {
+		k.sources = func(cfg any, dir string) map[string]string { return src(cfg.(*C), dir) }
+	}
 	r.kinds[d.Name] = k
 	return k
 }

@@ -61,6 +61,8 @@ type preimage struct {
 	Config    json.RawMessage `json:"config"`
 	Seed      string          `json:"seed,omitempty"`
 	StudySeed string          `json:"study_seed,omitempty"`
+	// Sources: digests of what the instance reads from outside the graph (data files).
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 type keyInfo struct {
@@ -69,9 +71,9 @@ type keyInfo struct {
 	inputs   map[string]string // input address → digest
 }
 
-// keyOf computes an instance's cache key from its kind, configuration, seeds and the
-// content digests of its inputs (never their names or keys: an upstream node that re-runs
-// and produces the same bytes does not invalidate this one).
+// keyOf computes an instance's cache key from its kind, configuration, seeds, the content
+// digests of its inputs (never their names or keys: an upstream node that re-runs and
+// produces the same bytes does not invalidate this one) and of the files it reads.
 func keyOf(st *lang.Study, inst *lang.Instance, k *nodes.Kind, digests map[string]string) keyInfo {
 	inputs := map[string]string{}
 	cfg := k.Schema.Canonical(inst.Config, func(r lang.Ref) string {
@@ -79,7 +81,7 @@ func keyOf(st *lang.Study, inst *lang.Instance, k *nodes.Kind, digests map[strin
 		inputs[r.Addr] = d
 		return d
 	})
-	p := preimage{Schema: KeySchema, Kind: k.Name, Version: k.Version, Config: cfg}
+	p := preimage{Schema: KeySchema, Kind: k.Name, Version: k.Version, Config: cfg, Sources: k.Sources(inst.Config, st.Dir)}
 	if k.Seeded {
 		p.Seed = fmt.Sprintf("%016x", nodes.NodeSeed(st.Seed, inst.Addr))
 	}

@@ -115,6 +115,15 @@ func whyRun(runs map[string]addrRecord, in *lang.Instance, ki keyInfo) []string 
 	if old.StudySeed != cur.StudySeed && cur.StudySeed != "" {
 		reasons = append(reasons, fmt.Sprintf("study seed changed %s→%s", old.StudySeed, cur.StudySeed))
 	}
+	// A file that is read under a new name shows as a configuration change below.
+	var files []string
+	for name, d := range cur.Sources {
+		if od, had := old.Sources[name]; had && od != d {
+			files = append(files, "file "+name+" changed")
+		}
+	}
+	sort.Strings(files)
+	reasons = append(reasons, files...)
 	var oc, cc any
 	_ = json.Unmarshal(old.Config, &oc)
 	_ = json.Unmarshal(cur.Config, &cc)
