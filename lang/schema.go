@@ -268,6 +268,9 @@ type attrInput struct {
 	Expr  hcl.Expression
 	Range hcl.Range
 	Ctx   *hcl.EvalContext
+	// Unknown marks an attribute that is present but could not be evaluated (its error is
+	// reported already): decode checks the other attributes and builds no configuration.
+	Unknown bool
 }
 
 // decode builds a configuration from the attributes of one block instance. It returns a
@@ -277,8 +280,13 @@ func (s *Schema) decode(kind string, attrs map[string]attrInput, blockRange hcl.
 	var diags hcl.Diagnostics
 	cfg := s.newConfig()
 	d := &decoder{}
+	unknown := false
 	for _, a := range s.Attrs {
 		in, ok := attrs[a.Name]
+		if in.Unknown {
+			unknown = true
+			continue
+		}
 		if !ok || in.Value.IsNull() {
 			if a.Required {
 				diags = append(diags, &hcl.Diagnostic{
@@ -310,7 +318,7 @@ func (s *Schema) decode(kind string, attrs map[string]attrInput, blockRange hcl.
 			diags = append(diags, err.diag(a, in))
 		}
 	}
-	if diags.HasErrors() {
+	if diags.HasErrors() || unknown {
 		return nil, nil, diags
 	}
 	if v, ok := cfg.Interface().(Validator); ok {

@@ -115,8 +115,10 @@ func LoadSource(filename string, src []byte, opts Options) (*Study, hcl.Diagnost
 	diags = append(diags, gdiags...)
 	for _, v := range order {
 		// A vertex whose input failed is skipped without a message of its own: the
-		// upstream diagnostic already explains the problem.
-		skip := failed[v]
+		// upstream diagnostic already explains the problem. A block whose only problem is
+		// a bad reference of its own is still checked, attribute by attribute.
+		_, isBlock := l.blocks[v]
+		skip := failed[v] && !(isBlock && l.badRef[v])
 		for _, e := range l.edges[v] {
 			if failed[e.to] {
 				skip = true
@@ -133,9 +135,9 @@ func LoadSource(filename string, src []byte, opts Options) (*Study, hcl.Diagnost
 			continue
 		}
 		b := l.blocks[v]
-		d := l.evalBlock(b)
+		d, ok := l.evalBlock(b)
 		diags = append(diags, d...)
-		if !d.HasErrors() {
+		if ok {
 			st.Blocks = append(st.Blocks, b.block)
 			st.Instances = append(st.Instances, b.block.Instances...)
 		}
@@ -176,6 +178,10 @@ type loader struct {
 	blocks    map[string]*blockDef
 	ids       []string // locals and blocks in file order
 	edges     map[string][]edge
+	// badRef marks vertices with a reference error of their own, and badExprs the
+	// expressions holding one (reported by order; evalBlock skips them).
+	badRef   map[string]bool
+	badExprs map[hcl.Expression]bool
 }
 
 // collect sorts the top-level blocks into study, variables, locals and node blocks.
@@ -503,6 +509,7 @@ func (l *loader) order() ([]string, map[string]bool, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	bad := map[string]bool{}
 	l.edges = map[string][]edge{}
+	l.badRef, l.badExprs = map[string]bool{}, map[hcl.Expression]bool{}
 	byKind := map[string][]string{}
 	for id, b := range l.blocks {
 		byKind[b.kind.Name] = append(byKind[b.kind.Name], b.syn.Labels[0])
@@ -529,6 +536,8 @@ func (l *loader) order() ([]string, map[string]bool, hcl.Diagnostics) {
 				diags = append(diags, d...)
 				if d.HasErrors() {
 					bad[id] = true
+					l.badRef[id] = true
+					l.badExprs[expr] = true
 				}
 				if to != "" && !seen[to] {
 					seen[to] = true
@@ -699,8 +708,9 @@ func (l *loader) evalLocal(ld *localDef) hcl.Diagnostics {
 	return diags
 }
 
-func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
-	var diags hcl.Diagnostics
+// evalBlock decodes the instances of a block. It checks every attribute it can, so that one
+// run reports all of a block's problems, and reports ok only when every instance decoded.
+func (l *loader) evalBlock(bd *blockDef) (diags hcl.Diagnostics, ok bool) {
 	kind := bd.kind
 	name := bd.syn.Labels[0]
 	b := &Block{Kind: kind, Name: name, Addr: bd.id, DefRange: bd.syn.DefRange()}
@@ -708,6 +718,7 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 	ctx := l.ctxFor(bd.id)
 
 	attrs := map[string]*hclsyntax.Attribute{}
+	unsupported := false
 	for _, a := range sortedAttrs(bd.syn.Body.Attributes) {
 		if a.Name == "for_each" {
 			continue
@@ -715,30 +726,32 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 		if _, ok := kind.Schema.Attr(a.Name); !ok {
 			diags = append(diags, errorDiag("Unsupported argument",
 				didYouMean(fmt.Sprintf("A %s block has no argument %q (see `ntedsl nodes %s`).", kind.Name, a.Name, kind.Name), a.Name, kind.Schema.Names()), a.NameRange))
+			unsupported = true
 			continue
 		}
 		attrs[a.Name] = a
 	}
-	if diags.HasErrors() {
-		return diags
-	}
+	ok = !unsupported && !l.badRef[bd.id]
 
 	type inst struct {
 		key  string
 		each cty.Value
 	}
 	var insts []inst
-	if fe, ok := bd.syn.Body.Attributes["for_each"]; ok {
+	if fe, found := bd.syn.Body.Attributes["for_each"]; found {
 		b.ForEach = true
+		if l.badExprs[fe.Expr] {
+			return diags, false
+		}
 		v, d := fe.Expr.Value(ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
-			return diags
+			return diags, false
 		}
 		ty := v.Type()
 		switch {
 		case v.IsNull():
-			return append(diags, errorDiag("Invalid for_each", "for_each is null; it must be a map or a set of strings.", fe.Expr.Range()))
+			return append(diags, errorDiag("Invalid for_each", "for_each is null; it must be a map or a set of strings.", fe.Expr.Range())), false
 		case ty.IsMapType() || ty.IsObjectType():
 			for it := v.ElementIterator(); it.Next(); {
 				k, ev := it.Element()
@@ -746,18 +759,18 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 			}
 		case ty.IsSetType():
 			if !ty.ElementType().Equals(cty.String) {
-				return append(diags, errorDiag("Invalid for_each", "A set given to for_each must hold strings, which become the instance keys.", fe.Expr.Range()))
+				return append(diags, errorDiag("Invalid for_each", "A set given to for_each must hold strings, which become the instance keys.", fe.Expr.Range())), false
 			}
 			for it := v.ElementIterator(); it.Next(); {
 				_, ev := it.Element()
 				if ev.IsNull() {
-					return append(diags, errorDiag("Invalid for_each", "The for_each set contains null.", fe.Expr.Range()))
+					return append(diags, errorDiag("Invalid for_each", "The for_each set contains null.", fe.Expr.Range())), false
 				}
 				insts = append(insts, inst{key: ev.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": ev, "value": ev})})
 			}
 		default:
 			return append(diags, errorDiag("Invalid for_each",
-				fmt.Sprintf("for_each must be a map, an object or a set of strings, not a %s; for a list of strings use toset([...]).", ty.FriendlyName()), fe.Expr.Range()))
+				fmt.Sprintf("for_each must be a map, an object or a set of strings, not a %s; for a list of strings use toset([...]).", ty.FriendlyName()), fe.Expr.Range())), false
 		}
 	} else {
 		insts = []inst{{}}
@@ -775,24 +788,28 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 			ictx.Variables = map[string]cty.Value{"each": in.each}
 		}
 		inputs := map[string]attrInput{}
-		var idiags hcl.Diagnostics
-		for name, a := range attrs {
-			v, d := a.Expr.Value(ictx)
-			idiags = append(idiags, d...)
-			if d.HasErrors() {
+		for _, a := range sortedAttrs(attrs) {
+			if l.badExprs[a.Expr] {
+				inputs[a.Name] = attrInput{Unknown: true}
 				continue
 			}
-			inputs[name] = attrInput{Value: v, Expr: a.Expr, Range: a.Expr.Range(), Ctx: ictx}
-		}
-		if idiags.HasErrors() {
-			diags = append(diags, idiags...)
-			refs[in.key] = refVal(Ref{Addr: addr, Kind: kind.Name, Output: kind.Output})
-			continue
+			v, d := a.Expr.Value(ictx)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				inputs[a.Name] = attrInput{Unknown: true}
+				continue
+			}
+			inputs[a.Name] = attrInput{Value: v, Expr: a.Expr, Range: a.Expr.Range(), Ctx: ictx}
 		}
 		refs[in.key] = refVal(Ref{Addr: addr, Kind: kind.Name, Output: kind.Output})
 		cfg, rs, d := kind.Schema.decode(kind.Name, inputs, bd.syn.DefRange())
+		if unsupported {
+			// A misspelt argument would also read as a missing required one: say it once.
+			d = dropSummary(d, "Missing required argument")
+		}
 		diags = append(diags, d...)
-		if d.HasErrors() {
+		if d.HasErrors() || cfg == nil {
+			ok = false
 			continue
 		}
 		ranges := map[string]hcl.Range{"": bd.syn.DefRange()}
@@ -811,5 +828,15 @@ func (l *loader) evalBlock(bd *blockDef) hcl.Diagnostics {
 	} else {
 		bd.value = refs[""]
 	}
-	return diags
+	return diags, ok && !diags.HasErrors()
+}
+
+func dropSummary(diags hcl.Diagnostics, summary string) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		if d.Summary != summary {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -253,6 +253,39 @@ dataset "g" {
 	}
 }
 
+// TestEveryProblemOfABlockAtOnce: a bad reference or a misspelt argument does not hide the
+// other problems of the same block, and a misspelt required argument is reported once.
+func TestEveryProblemOfABlockAtOnce(t *testing.T) {
+	_, diags := load(t, `
+dataset "d" {
+  pth  = "a.csv"
+  rows = "ten"
+}
+use "u" {
+  data = dataset.dd
+  beta = "high"
+}
+use "ok" {
+  data = use.u
+  beta = "low"
+}
+`)
+	wantDiag(t, diags, "Unsupported argument", 3, `Did you mean "path"?`)
+	wantDiag(t, diags, "Incorrect attribute value type", 4, `"rows"`)
+	wantDiag(t, diags, "Reference to undeclared block", 7, `Did you mean "d"?`)
+	wantDiag(t, diags, "Incorrect attribute value type", 8, `"beta"`)
+	// use.u's instances are known, so its user is checked too.
+	wantDiag(t, diags, "Incorrect attribute value type", 12, `"beta"`)
+	for _, d := range diags {
+		if d.Summary == "Missing required argument" {
+			t.Errorf("a misspelt argument also reported as missing: %s", d.Detail)
+		}
+	}
+	if len(diags) != 5 {
+		t.Errorf("%d diagnostics, want 5:\n%s", len(diags), diags.Error())
+	}
+}
+
 func TestForEachErrors(t *testing.T) {
 	_, diags := load(t, `
 boost "b" {
