@@ -62,9 +62,23 @@ func (c *descriptorConfig) options() (materials.DescriptorOptions, error) {
 	return opt, nil
 }
 
+// Validate checks the options when the study is loaded, so `ntedsl validate` reports a
+// misspelt property or stat instead of the run.
 func (c *descriptorConfig) Validate() error {
-	_, err := c.options()
-	return err
+	opt, err := c.options()
+	if err != nil {
+		return err
+	}
+	if err := opt.Check(); err != nil {
+		var oe *materials.OptionError
+		if asErr(err, &oe) {
+			summary, _, _ := strings.Cut(oe.Msg, ";")
+			summary, _, _ = strings.Cut(summary, " (")
+			return &lang.AttrError{Attr: optionAttr(oe.Msg), Summary: summary, Detail: oe.Msg}
+		}
+		return err
+	}
+	return nil
 }
 
 func runDescriptor(c *Context, cfg *descriptorConfig) (Value, error) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ntedsl/ntedsl/lang"
+	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 )
 
@@ -106,5 +108,35 @@ descriptor "x" {
 	}
 	if len(lastWarnings) != 1 || !strings.Contains(lastWarnings[0], "descriptor.x: dropped compound Zr2SP2O12") || !strings.Contains(lastWarnings[0], "work_function for S") {
 		t.Fatalf("warnings %q", lastWarnings)
+	}
+}
+
+// TestDescriptorOptionsCheckedAtLoad: a misspelt property or stat is a load-time diagnostic
+// at its attribute (so `ntedsl validate` reports it), not a run failure.
+func TestDescriptorOptionsCheckedAtLoad(t *testing.T) {
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	src := `dataset "d" { source = "builtin:a2m3o12" }
+descriptor "x" {
+  data       = dataset.d
+  properties = ["shannon_radius", "paulingen"]
+}
+descriptor "y" {
+  data  = dataset.d
+  stats = ["mean", "median"]
+}
+`
+	_, diags := lang.LoadSource("study.hcl", []byte(src), lang.Options{Catalog: reg})
+	want := map[int]string{
+		4: `Invalid value for properties: unknown property "paulingen"`,
+		8: `Invalid value for stats: unknown stat "median"`,
+	}
+	for _, d := range diags {
+		if w, ok := want[d.Subject.Start.Line]; ok && d.Summary == w {
+			delete(want, d.Subject.Start.Line)
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("missing diagnostics %v; got:\n%s", want, diags.Error())
 	}
 }

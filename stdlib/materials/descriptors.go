@@ -132,6 +132,13 @@ func optionErr(format string, args ...any) error {
 	return &OptionError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// Check reports an invalid option (an unknown property, stat, scope, coordination or
+// policy) without computing anything, so a study can be checked before it runs.
+func (opt DescriptorOptions) Check() error {
+	_, err := newPlan(opt)
+	return err
+}
+
 func newPlan(opt DescriptorOptions) (*plan, error) {
 	def := DefaultDescriptorOptions()
 	p := &plan{opt: opt, coord: map[Site]string{SiteA: "VI", SiteM: "IV", SiteO: "II"}, spin: opt.Spin}
