@@ -134,7 +134,47 @@ func (c *Comparison) Summary() string {
 	sort.Strings(rs)
 	fmt.Fprintf(&b, "± is the SD over repetitions (%s repetitions; per cell in the CSV's *_reps). p is the mean per-repetition Pearson p.\n", strings.Join(rs, ", "))
 	b.WriteString("Only lines with eval = measured are comparable with each other; the others score against transformed targets.\n")
+	c.writeAgainstRaw(&b, models)
 	return b.String()
+}
+
+// writeAgainstRaw lays out the paired comparison of every measured-target arm with raw:
+// does the gain survive scoring against the measured values?
+func (c *Comparison) writeAgainstRaw(b *bytes.Buffer, models []string) {
+	t := c.Table
+	var rows [][]string
+	for i := range t.IDs {
+		row := []string{t.Col("label").Str[i], t.Col("arm").Str[i]}
+		has := false
+		for _, m := range models {
+			d, p := t.Col(m + "_drmse_vs_raw").Num[i], t.Col(m + "_p_vs_raw").Num[i]
+			if math.IsNaN(d) {
+				row = append(row, "", "")
+				continue
+			}
+			has = true
+			row = append(row, fmt.Sprintf("%+.3f", d), fmt.Sprintf("%.3g", p))
+		}
+		if has {
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\nAgainst raw on the same folds, scored against the measured values:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	h := []string{"", "arm"}
+	for _, m := range models {
+		h = append(h, m+" ΔRMSE", m+" p")
+	}
+	fmt.Fprintln(tw, strings.Join(h, "\t"))
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	b.WriteString("ΔRMSE is the mean over repetitions of RMSE(arm) − RMSE(raw) (negative: the arm predicts the measured values better); " +
+		"p is the two-sided Wilcoxon signed-rank p over the paired repetitions (with R repetitions it cannot fall below 2/2^R).\n")
 }
 
 func registerCompare(r *Registry) {
@@ -142,8 +182,9 @@ func registerCompare(r *Registry) {
 	Register(r, Def[compareConfig]{
 		Name: "compare",
 		Doc: "Collects the arms of several evaluations into one table in the preprint's Table 1 layout: a line per row " +
-			"label and arm (e.g. w/o, each noise schedule), a column group per model with R² ± SD, RMSE ± SD and p.",
-		Version:  1,
+			"label and arm (e.g. w/o, each noise schedule), a column group per model with R² ± SD, RMSE ± SD and p; and, for every arm " +
+			"scored against measured values, its paired difference to raw on the same folds (ΔRMSE, arm − raw) with the Wilcoxon p.",
+		Version:  2,
 		Output:   "table",
 		Defaults: compareConfig{Arms: []string{"raw", "A", "B", "B->meas"}},
 		Run:      runCompare,
@@ -161,6 +202,7 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 	type line struct {
 		label, arm, eval string
 		cells            map[string]*cv.Series
+		from             map[string]*cv.Result // the evaluation each cell came from
 	}
 	var lines []line
 	var models []string
@@ -192,14 +234,14 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 				if len(variants) > 1 {
 					label = l + " (" + v + ")"
 				}
-				ln := line{label: label, arm: arm, cells: map[string]*cv.Series{}}
+				ln := line{label: label, arm: arm, cells: map[string]*cv.Series{}, from: map[string]*cv.Result{}}
 				for _, res := range evals {
 					for i := range res.Series {
 						s := &res.Series[i]
 						if s.Arm != arm || s.Variant != v || ln.cells[s.Model] != nil {
 							continue
 						}
-						ln.cells[s.Model], ln.eval = s, s.Eval
+						ln.cells[s.Model], ln.from[s.Model], ln.eval = s, res, s.Eval
 						if !slices.Contains(models, s.Model) {
 							models = append(models, s.Model)
 						}
@@ -219,7 +261,8 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 	num := map[string][]float64{}
 	var numCols []string
 	for _, m := range models {
-		numCols = append(numCols, m+"_r2", m+"_r2_sd", m+"_rmse", m+"_rmse_sd", m+"_rmse_over_sd", m+"_p", m+"_eval_sd", m+"_reps")
+		numCols = append(numCols, m+"_r2", m+"_r2_sd", m+"_rmse", m+"_rmse_sd", m+"_rmse_over_sd", m+"_p", m+"_eval_sd", m+"_reps",
+			m+"_drmse_vs_raw", m+"_p_vs_raw")
 	}
 	perModel := len(numCols) / len(models)
 	for _, ln := range lines {
@@ -234,7 +277,8 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 			}
 			if s := ln.cells[m]; s != nil {
 				mn, sd := s.Summary.Mean, s.Summary.SD
-				vals = []float64{mn.R2, sd.R2, mn.RMSE, sd.RMSE, mn.RMSEOverSD, mn.P, mn.EvalSD, float64(s.Summary.Reps)}
+				d, p := againstRaw(ln.from[m], s)
+				vals = []float64{mn.R2, sd.R2, mn.RMSE, sd.RMSE, mn.RMSEOverSD, mn.P, mn.EvalSD, float64(s.Summary.Reps), d, p}
 			}
 			for k, v := range vals {
 				name := numCols[mi*perModel+k]
@@ -249,4 +293,28 @@ func runCompare(c *Context, cfg *compareConfig) (Value, error) {
 		t.Cols = append(t.Cols, &table.Column{Name: n, Num: num[n]})
 	}
 	return &Comparison{Table: t}, t.Validate()
+}
+
+// againstRaw returns the mean paired difference of per-repetition RMSEs, arm − raw
+// (negative: the arm has the lower error), and the Wilcoxon p of the evaluation's own test
+// between the two, for an arm scored against measured targets; NaNs otherwise. The raw
+// series is the same model and variant in the same evaluation, so the folds are the same.
+func againstRaw(res *cv.Result, s *cv.Series) (float64, float64) {
+	if s.Arm == "raw" || !s.Comparable() {
+		return math.NaN(), math.NaN()
+	}
+	raw := cv.SeriesID{Variant: s.Variant, Arm: "raw", Model: s.Model}
+	arm := cv.SeriesID{Variant: s.Variant, Arm: s.Arm, Model: s.Model}
+	for _, t := range res.Tests {
+		if t.Kind != "series" || t.Scores != "rep-rmse" {
+			continue
+		}
+		switch {
+		case t.A == raw && t.B == arm:
+			return -t.MeanDiff, t.P
+		case t.A == arm && t.B == raw:
+			return t.MeanDiff, t.P
+		}
+	}
+	return math.NaN(), math.NaN()
 }

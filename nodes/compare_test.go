@@ -1,8 +1,10 @@
 package nodes_test
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/stdlib/cv"
 	"github.com/ntedsl/ntedsl/stdlib/ml"
+	"github.com/ntedsl/ntedsl/stdlib/table"
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestCompareNode: a compare block lays out the arms of several evaluations as Table 1:
@@ -156,5 +160,106 @@ compare "c" {
 	tb := res.Values["compare.c"].(*nodes.Comparison).AsTable()
 	if got := strings.Join(tb.Col("label").Str, "; "); got != "row (full); row (small)" {
 		t.Fatalf("labels %q", got)
+	}
+}
+
+// halfway is a test regularization: targets move halfway to zero.
+type halfway struct{ *table.Table }
+
+func (h halfway) TypeName() string               { return "halfway" }
+func (h halfway) MarshalBinary() ([]byte, error) { return h.Table.MarshalBinary() }
+func (h halfway) Regularizer(*nodes.Context, []string, string) (cv.Regularizer, error) {
+	return halfwayReg{}, nil
+}
+
+type halfwayReg struct{}
+type halfwayFit float64
+
+func (halfwayReg) Fit(context.Context, *mat.Dense, []float64, *rand.Rand) (cv.Regularization, error) {
+	return halfwayFit(0), nil
+}
+
+func (m halfwayFit) Apply(_ context.Context, _ *mat.Dense, y []float64, _ *rand.Rand) ([]float64, error) {
+	out := make([]float64, len(y))
+	for i, v := range y {
+		out[i] = (v + float64(m)) / 2
+	}
+	return out, nil
+}
+
+// TestCompareAgainstRaw: for arms scored against measured values, the table carries the
+// paired difference to raw (arm − raw, from the per-repetition RMSEs of the same
+// evaluation) and the Wilcoxon p of the evaluation's own test; other arms carry none.
+func TestCompareAgainstRaw(t *testing.T) {
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	reg.RegisterValue("halfway", func(b []byte) (nodes.Value, error) {
+		tb, err := table.Decode(b)
+		return halfway{tb}, err
+	})
+	type cfg struct {
+		Data lang.Ref `attr:"data,required" accepts:"table"`
+	}
+	nodes.Register(reg, nodes.Def[cfg]{Name: "halfway", Version: 1, Output: "table",
+		Run: func(c *nodes.Context, cf *cfg) (nodes.Value, error) {
+			tb, err := c.Table(cf.Data)
+			return halfway{tb}, err
+		}})
+	var data strings.Builder
+	data.WriteString("id,x,y\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, 3+0.5*float64(i)+float64(i%4))
+	}
+	res, err, _ := runStudyWith(t, reg, `
+study { seed = 4 }
+dataset "d" {
+  source = "data.csv"
+  target = "y"
+}
+halfway "h" { data = dataset.d }
+meanmodel "a" {}
+evaluate "e" {
+  data       = dataset.d
+  regularize = halfway.h
+  protocols  = ["raw", "A", "B"]
+  models     = [meanmodel.a]
+  folds      = 5
+  repeats    = 6
+}
+compare "t" {
+  rows = { "x" = [evaluate.e] }
+  arms = ["raw", "A", "B", "B->meas"]
+}`, map[string]string{"data.csv": data.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := res.Values["evaluate.e"].(*nodes.Evaluation).Result
+	reps := map[string][]cv.Metrics{}
+	for _, s := range ev.Series {
+		reps[s.Arm] = s.Reps
+	}
+	cmp := res.Values["compare.t"].(*nodes.Comparison)
+	tb := cmp.AsTable()
+	for i, id := range tb.IDs {
+		arm := tb.Col("arm").Str[i]
+		d, p := tb.Col("a_drmse_vs_raw").Num[i], tb.Col("a_p_vs_raw").Num[i]
+		if arm == "raw" || arm == "B" {
+			if !math.IsNaN(d) || !math.IsNaN(p) {
+				t.Errorf("%s: raw and arms scored against transformed targets have no comparison, got %v, %v", id, d, p)
+			}
+			continue
+		}
+		want := 0.0
+		for r := range reps[arm] {
+			want += (reps[arm][r].RMSE - reps["raw"][r].RMSE) / float64(len(reps[arm]))
+		}
+		// The mean model predicts the training mean, which halfway halves: A is worse than
+		// raw in every repetition, so p is the smallest two-sided exact p of 6 pairs, 2/2^6.
+		if math.Abs(d-want) > 1e-12 || d <= 0 || (arm == "A" && p != 0.03125) {
+			t.Errorf("%s: ΔRMSE %v (want %v), p %v", id, d, want, p)
+		}
+	}
+	if !strings.Contains(cmp.Summary(), "Against raw on the same folds") {
+		t.Errorf("summary:\n%s", cmp.Summary())
 	}
 }
