@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // ManifestName is the file in the output folder that says which node instance wrote each
@@ -21,9 +24,13 @@ const manifestSchema = "ntedsl/manifest/v1"
 // scheduling, timing or whether a value came from the cache, so the same study gives the
 // same manifest whatever -j and whatever was cached.
 type manifest struct {
-	Schema string         `json:"schema"`
-	Study  string         `json:"study"`
-	Files  []manifestFile `json:"files"` // sorted by name
+	Schema string `json:"schema"`
+	Study  string `json:"study"`
+	// Seed and Variables are the study's seed and the values its variables had in this run
+	// (after -var and -var-file), so the folder says how it was made.
+	Seed      string                     `json:"seed"`
+	Variables map[string]json.RawMessage `json:"variables,omitempty"`
+	Files     []manifestFile             `json:"files"` // sorted by name
 }
 
 type manifestFile struct {
@@ -79,7 +86,13 @@ func (rs *runState) settleOutputs(res *Result) {
 	if old == nil && len(rs.files) == 0 {
 		return
 	}
-	m := manifest{Schema: manifestSchema, Study: rs.st.Name, Files: append([]manifestFile(nil), rs.files...)}
+	m := manifest{Schema: manifestSchema, Study: rs.st.Name, Seed: strconv.FormatUint(rs.st.Seed, 10),
+		Variables: map[string]json.RawMessage{}, Files: append([]manifestFile(nil), rs.files...)}
+	for name, v := range rs.st.Variables {
+		if b, err := ctyjson.Marshal(v, v.Type()); err == nil {
+			m.Variables[name] = b
+		}
+	}
 	written := map[string]bool{}
 	for _, f := range rs.files {
 		written[f.Name] = true

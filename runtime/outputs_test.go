@@ -12,7 +12,7 @@ import (
 )
 
 func outputStudy(body string) string {
-	return "study {\n  name = \"outputs\"\n  seed = 1\n}\n" + body
+	return "study {\n  name = \"outputs\"\n  seed = 1\n}\nvariable \"n\" { default = 3 }\n" + body
 }
 
 func fileNames(node string, names ...string) []string {
@@ -73,7 +73,7 @@ files "h" { names = ["y"] }
 		t.Fatal(err)
 	}
 	m := loadManifest(t, out)
-	if len(m.Files) != 5 || m.Study != "outputs" {
+	if len(m.Files) != 5 || m.Study != "outputs" || m.Seed != "1" || string(m.Variables["n"]) != "3" {
 		t.Fatalf("manifest after the first run: %+v", m)
 	}
 	for _, f := range m.Files {
