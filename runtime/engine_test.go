@@ -359,7 +359,7 @@ func TestPlanSaysWhy(t *testing.T) {
 	for _, p := range plan {
 		got[p.Addr] = p.Status + ": " + strings.Join(p.Reasons, "; ")
 	}
-	if got["src.a"] != "run: not cached yet" || !strings.HasPrefix(got["sum.ab"], "pending: input src.a will run first") {
+	if got["src.a"] != "run: not cached yet" || !strings.HasPrefix(got["sum.ab"], "pending: inputs src.a, src.b run first;") {
 		t.Fatalf("cold plan: %v", got)
 	}
 	if _, err := e.Run(context.Background(), loadStudy(t, reg, dir, chainStudy)); err != nil {
@@ -375,7 +375,7 @@ func TestPlanSaysWhy(t *testing.T) {
 	want := map[string]string{
 		"src.a":  "cached: ",
 		"src.b":  "run: value 2→3",
-		"sum.ab": "pending: input src.b will run first (this may still come from the cache if it is unchanged)",
+		"sum.ab": "pending: input src.b runs first; this may still come from the cache if its output is unchanged",
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -43,9 +43,11 @@ func (e *Engine) Plan(ctx context.Context, st *lang.Study) ([]PlanEntry, error) 
 		}
 		if len(waitFor) > 0 {
 			pe.Status = "pending"
-			for _, w := range waitFor {
-				pe.Reasons = append(pe.Reasons, "input "+w+" will run first (this may still come from the cache if it is unchanged)")
+			why := "input " + waitFor[0] + " runs first; this may still come from the cache if its output is unchanged"
+			if len(waitFor) > 1 {
+				why = "inputs " + strings.Join(waitFor, ", ") + " run first; this may still come from the cache if their outputs are unchanged"
 			}
+			pe.Reasons = []string{why}
 			out = append(out, pe)
 			continue
 		}
