@@ -39,9 +39,9 @@ type Result struct {
 	Cached   int
 	Files    []string // result files written (relative to OutDir)
 	// Removed lists files of the previous run that this run superseded and deleted;
-	// Stale, files of the previous run kept because their node did not finish in this one
-	// (see ManifestName).
-	Removed, Stale []string
+	// Stale, files of the previous run kept because their node did not finish in this one,
+	// and StaleNodes those nodes (see ManifestName).
+	Removed, Stale, StaleNodes []string
 }
 
 // Failure is a failed or skipped instance.
@@ -251,15 +251,20 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 		}
 	}
 	failedDep := map[string]string{}
+	interrupted := map[string]bool{}
 	finished := 0
 	var skip func(in *lang.Instance, cause string)
 	skip = func(in *lang.Instance, cause string) {
 		if _, already := res.Status[in.Addr]; already {
 			return
 		}
+		what := "failed"
+		if interrupted[cause] {
+			what = "was interrupted"
+		}
 		res.Status[in.Addr] = "skipped"
-		res.Failures = append(res.Failures, Failure{Addr: in.Addr, Skipped: true, Err: fmt.Errorf("not run: its input %s failed", cause)})
-		rs.emit(Event{Kind: NodeSkipped, Addr: in.Addr, Message: "not run: input " + cause + " failed"})
+		res.Failures = append(res.Failures, Failure{Addr: in.Addr, Skipped: true, Err: fmt.Errorf("not run: its input %s %s", cause, what)})
+		rs.emit(Event{Kind: NodeSkipped, Addr: in.Addr, Message: "not run: input " + cause + " " + what})
 		finished++
 		for _, dn := range dependents[in.Addr] {
 			skip(dn, cause)
@@ -271,6 +276,7 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 		finished++
 		addr := c.inst.Addr
 		if c.err != nil {
+			interrupted[addr] = errors.Is(c.err, context.Canceled)
 			res.Status[addr] = "failed"
 			res.Failures = append(res.Failures, Failure{Addr: addr, Err: c.err})
 			for _, dn := range dependents[addr] {

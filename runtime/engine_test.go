@@ -347,6 +347,32 @@ func TestCancelStopsPromptly(t *testing.T) {
 	}
 }
 
+// TestDependentsOfAnInterruptedNodeSaySo: a node stopped by cancellation is not reported as
+// a failure of its own, and its dependents name the interruption.
+func TestDependentsOfAnInterruptedNodeSaySo(t *testing.T) {
+	dir := t.TempDir()
+	reg, _ := testRegistry(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), "", 1)
+	res, _ := e.Run(ctx, loadStudy(t, reg, dir, chainStudy))
+	skipped := 0
+	for _, f := range res.Failures {
+		if f.Skipped {
+			skipped++
+		}
+		if f.Skipped && !strings.HasSuffix(f.Err.Error(), " was interrupted") {
+			t.Errorf("%s: %v", f.Addr, f.Err)
+		}
+		if !f.Skipped && !errors.Is(f.Err, context.Canceled) {
+			t.Errorf("%s failed with %v, want an interruption", f.Addr, f.Err)
+		}
+	}
+	if skipped == 0 || skipped == len(res.Failures) {
+		t.Fatalf("%d skipped of %d not finished: want both interrupted and skipped instances", skipped, len(res.Failures))
+	}
+}
+
 func TestPlanSaysWhy(t *testing.T) {
 	dir := t.TempDir()
 	reg, _ := testRegistry(nil)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -117,6 +118,9 @@ func (rs *runState) settleOutputs(res *Result) {
 				f.Stale = true
 				m.Files = append(m.Files, f)
 				res.Stale = append(res.Stale, f.Name)
+				if !slices.Contains(res.StaleNodes, f.Node) {
+					res.StaleNodes = append(res.StaleNodes, f.Node)
+				}
 			case fileSHA256(data) != f.SHA256:
 				rs.emit(Event{Kind: Warning, Message: "kept " + path + ": it was changed after ntedsl wrote it, and " + f.Node + " no longer writes it"})
 			default:
@@ -130,6 +134,7 @@ func (rs *runState) settleOutputs(res *Result) {
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Name < m.Files[j].Name })
 	sort.Strings(res.Stale)
+	sort.Strings(res.StaleNodes)
 	sort.Strings(res.Removed)
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err == nil {

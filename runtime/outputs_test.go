@@ -135,8 +135,8 @@ files "f" {
 		t.Fatalf("err = %v", err)
 	}
 	fab := fileNames("files.f", "a", "b")
-	if !slices.Equal(res.Stale, fab) || len(res.Removed) != 0 || !exists(fab[0]) || !exists(fab[1]) {
-		t.Fatalf("after a failure: stale %v, removed %v", res.Stale, res.Removed)
+	if !slices.Equal(res.Stale, fab) || !slices.Equal(res.StaleNodes, []string{"files.f"}) || len(res.Removed) != 0 || !exists(fab[0]) || !exists(fab[1]) {
+		t.Fatalf("after a failure: stale %v of %v, removed %v", res.Stale, res.StaleNodes, res.Removed)
 	}
 	for _, f := range loadManifest(t, out).Files {
 		if !f.Stale {

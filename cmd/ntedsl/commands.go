@@ -55,8 +55,8 @@ func printResults(stdout, stderr io.Writer, st *lang.Study, e *runtime.Engine, r
 		fmt.Fprintf(stdout, "removed %d outdated file(s) that the study no longer writes: %s\n", len(res.Removed), strings.Join(res.Removed, ", "))
 	}
 	if len(res.Stale) > 0 {
-		fmt.Fprintf(stderr, "%d file(s) in %s are from an earlier run, because their nodes did not finish (marked stale in %s): %s\n",
-			len(res.Stale), e.OutDir, runtime.ManifestName, strings.Join(res.Stale, ", "))
+		fmt.Fprintf(stderr, "%d file(s) in %s are from an earlier run of nodes that did not finish this time (marked stale in %s): %s\n",
+			len(res.Stale), e.OutDir, runtime.ManifestName, strings.Join(res.StaleNodes, ", "))
 	}
 }
 

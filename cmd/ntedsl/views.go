@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -52,6 +54,10 @@ func (v *logView) Observe(ev runtime.Event) {
 		fmt.Fprintf(v.w, "%s cached  %s [%d/%d]\n", at, ev.Addr, v.done, v.total)
 	case runtime.NodeFailed:
 		v.done++
+		if errors.Is(ev.Err, context.Canceled) {
+			fmt.Fprintf(v.w, "%s stopped %s (interrupted)\n", at, ev.Addr)
+			return
+		}
 		fmt.Fprintf(v.w, "%s FAILED  %s: %s\n", at, ev.Addr, firstLine(ev.Error))
 	case runtime.NodeSkipped:
 		v.done++
@@ -128,6 +134,10 @@ func (v *liveView) Observe(ev runtime.Event) {
 	case runtime.NodeFailed:
 		v.done++
 		delete(v.running, ev.Addr)
+		if errors.Is(ev.Err, context.Canceled) {
+			v.println("  stopped %s (interrupted)", ev.Addr)
+			return
+		}
 		v.println("  FAILED  %s: %s", ev.Addr, firstLine(ev.Error))
 	case runtime.NodeSkipped:
 		v.done++
