@@ -33,7 +33,7 @@ type Engine struct {
 type Result struct {
 	Values   map[string]nodes.Value // by instance address, for every finished instance
 	Digests  map[string]string
-	Status   map[string]string // "ran", "cached", "cheap", "failed", "skipped"
+	Status   map[string]string // "ran", "cached", "cheap", "failed", "interrupted", "skipped"
 	Failures []Failure         // in study order
 	Ran      int               // instances computed (cheap ones not counted)
 	Cached   int
@@ -278,6 +278,9 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 		if c.err != nil {
 			interrupted[addr] = errors.Is(c.err, context.Canceled)
 			res.Status[addr] = "failed"
+			if interrupted[addr] {
+				res.Status[addr] = "interrupted"
+			}
 			res.Failures = append(res.Failures, Failure{Addr: addr, Err: c.err})
 			for _, dn := range dependents[addr] {
 				failedDep[dn.Addr] = addr
@@ -298,7 +301,7 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 			}
 			cause := ""
 			for _, d := range deps[dn.Addr] {
-				if res.Status[d] == "failed" || res.Status[d] == "skipped" {
+				if st := res.Status[d]; st == "failed" || st == "interrupted" || st == "skipped" {
 					cause = d
 					break
 				}
@@ -327,6 +330,9 @@ func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
 		rs.emit(Event{Kind: Warning, Message: "could not record this run for plan: " + err.Error()})
 	}
 	summary := fmt.Sprintf("%d ran, %d cached, %d failed, %d skipped", res.Ran, res.Cached, countStatus(res, "failed"), countStatus(res, "skipped"))
+	if n := countStatus(res, "interrupted"); n > 0 {
+		summary += fmt.Sprintf(", %d interrupted", n)
+	}
 	rs.emit(Event{Kind: RunDone, Done: finished, Total: len(insts), Message: summary})
 	if ctx.Err() != nil {
 		return res, ctx.Err()
