@@ -88,6 +88,16 @@ func (c *Chart) SVG() []byte {
 	}
 	padY := 0.05 * (ymax - ymin)
 	ymin, ymax = ymin-padY, ymax+padY
+	// Markers at the extremes would be cut in half by the frame: pad x too on scatter charts
+	// (a line chart keeps its x range, so its curves start at the axis).
+	scatter := len(c.Series) > 0
+	for _, s := range c.Series {
+		scatter = scatter && s.Points
+	}
+	if scatter || c.Diagonal {
+		padX := 0.05 * (xmax - xmin)
+		xmin, xmax = xmin-padX, xmax+padX
+	}
 	px := func(x float64) float64 { return left + (x-xmin)/(xmax-xmin)*pw }
 	py := func(y float64) float64 { return top + (1-(ty(y)-ymin)/(ymax-ymin))*ph }
 

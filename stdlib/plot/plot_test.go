@@ -3,6 +3,7 @@ package plot
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -46,5 +47,26 @@ func TestTicks(t *testing.T) {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
 			t.Fatalf("%v", got)
 		}
+	}
+}
+
+// TestScatterMarkersInsideTheFrame: on a scatter chart the extreme points are drawn whole,
+// inside the plotting frame (x from 70 to 620 px at the default size), not on its edge.
+func TestScatterMarkersInsideTheFrame(t *testing.T) {
+	c := &Chart{Series: []Series{{Name: "s", X: []float64{-22, 0, 20}, Y: []float64{-8, 0, 2}, Points: true}}}
+	svg := string(c.SVG())
+	n := 0
+	for _, part := range strings.Split(svg, `<circle cx="`)[1:] {
+		var cx float64
+		if _, err := fmt.Sscanf(part, "%g", &cx); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if cx < 70+3 || cx > 620-3 { // marker radius 3
+			t.Errorf("marker at cx = %v is cut by the frame [70, 620]", cx)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d markers", n)
 	}
 }
