@@ -88,13 +88,15 @@ func (c *Chart) SVG() []byte {
 	}
 	padY := 0.05 * (ymax - ymin)
 	ymin, ymax = ymin-padY, ymax+padY
-	// Markers at the extremes would be cut in half by the frame: pad x too on scatter charts
-	// (a line chart keeps its x range, so its curves start at the axis).
-	scatter := len(c.Series) > 0
+	// Markers and error bars at the extremes would be hidden by the frame: pad x too on
+	// scatter charts and charts with error bars (a plain line chart keeps its x range, so
+	// its curves start at the axis).
+	scatter, bars := len(c.Series) > 0, false
 	for _, s := range c.Series {
 		scatter = scatter && s.Points
+		bars = bars || s.ErrLow != nil
 	}
-	if scatter || c.Diagonal {
+	if scatter || bars || c.Diagonal {
 		padX := 0.05 * (xmax - xmin)
 		xmin, xmax = xmin-padX, xmax+padX
 	}
