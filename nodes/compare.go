@@ -175,7 +175,58 @@ func (c *Comparison) writeAgainstRaw(b *bytes.Buffer, models []string) {
 	tw.Flush()
 	b.WriteString("ΔRMSE is the mean over repetitions of RMSE(arm) − RMSE(raw) (negative: the arm predicts the measured values better); " +
 		"p is the two-sided Wilcoxon signed-rank p over the paired repetitions (with R repetitions it cannot fall below 2/2^R).\n")
+	// The verdict, per arm, read off the table above.
+	var better, worse, none []string
+	for _, arm := range []string{"A", "B->meas", "rescale->meas", "shrink->meas"} {
+		var up, down []string
+		seen := false
+		for i := range t.IDs {
+			if t.Col("arm").Str[i] != arm {
+				continue
+			}
+			for _, m := range models {
+				d, p := t.Col(m + "_drmse_vs_raw").Num[i], t.Col(m + "_p_vs_raw").Num[i]
+				if math.IsNaN(d) {
+					continue
+				}
+				seen = true
+				cell := m + " (" + t.Col("label").Str[i] + ")"
+				switch {
+				case p < significance && d < 0:
+					up = append(up, cell)
+				case p < significance && d > 0:
+					down = append(down, cell)
+				}
+			}
+		}
+		switch {
+		case !seen:
+		case len(up) == 0 && len(down) == 0:
+			none = append(none, arm)
+		default:
+			if len(up) > 0 {
+				better = append(better, arm+": "+strings.Join(up, ", "))
+			}
+			if len(down) > 0 {
+				worse = append(worse, arm+": "+strings.Join(down, ", "))
+			}
+		}
+	}
+	fmt.Fprintf(b, "At p < %g:\n", significance)
+	if len(better) > 0 {
+		b.WriteString("  better than raw: " + strings.Join(better, "; ") + "\n")
+	}
+	if len(worse) > 0 {
+		b.WriteString("  worse than raw: " + strings.Join(worse, "; ") + "\n")
+	}
+	if len(none) > 0 {
+		b.WriteString("  no difference from raw for any model or row: " + strings.Join(none, ", ") + "\n")
+	}
+	b.WriteString("(B->meas and the controls' ->meas arms fit their regularizer on all rows, held-out targets included; only A keeps the held-out targets out.)\n")
 }
+
+// significance is the level at which the comparison with raw states a difference.
+const significance = 0.05
 
 func registerCompare(r *Registry) {
 	r.RegisterValue("comparison", decodeComparison)

@@ -259,7 +259,7 @@ compare "t" {
 			t.Errorf("%s: ΔRMSE %v (want %v), p %v", id, d, want, p)
 		}
 	}
-	if !strings.Contains(cmp.Summary(), "Against raw on the same folds") {
-		t.Errorf("summary:\n%s", cmp.Summary())
+	if sum := cmp.Summary(); !strings.Contains(sum, "Against raw on the same folds") || !strings.Contains(sum, "  worse than raw: A: a (x); B->meas: a (x)\n") || strings.Contains(sum, "better than raw") {
+		t.Errorf("summary:\n%s", sum)
 	}
 }
