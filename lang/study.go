@@ -145,7 +145,26 @@ func LoadSource(filename string, src []byte, opts Options) (*Study, hcl.Diagnost
 		// its users are reported too; only an unknown instance set stops them.
 		failed[v] = b.value == cty.NilVal
 	}
-	return st, diags
+	return st, uniqueDiags(diags)
+}
+
+// uniqueDiags drops repeats of a diagnostic: the instances of a for_each block share their
+// attribute expressions, so one mistake would otherwise be reported once per instance.
+func uniqueDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		subj := ""
+		if d.Subject != nil {
+			subj = d.Subject.String()
+		}
+		k := fmt.Sprint(d.Severity, "\x00", d.Summary, "\x00", d.Detail, "\x00", subj)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 type localDef struct {

@@ -286,6 +286,21 @@ use "ok" {
 	}
 }
 
+// TestForEachMistakeReportedOnce: the instances of a for_each block share their attribute
+// expressions, so a type error in one is one diagnostic, not one per instance.
+func TestForEachMistakeReportedOnce(t *testing.T) {
+	_, diags := load(t, `
+boost "b" {
+  for_each = { a = 1, b = 2, c = 3 }
+  depth    = "deep"
+}
+`)
+	if len(diags) != 1 {
+		t.Fatalf("%d diagnostics, want 1:\n%s", len(diags), diags.Error())
+	}
+	wantDiag(t, diags, "Incorrect attribute value type", 4, `"depth"`)
+}
+
 func TestForEachErrors(t *testing.T) {
 	_, diags := load(t, `
 boost "b" {
