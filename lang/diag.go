@@ -10,7 +10,8 @@ import (
 )
 
 // Suggest returns the candidate closest to name, or "" when none is close enough to be a
-// plausible typo. Case differences count as small edits, so `SN` suggests `Sn`.
+// plausible typo. Case differences count as small edits, so `SN` suggests `Sn`; a name that
+// begins exactly one candidate suggests it.
 func Suggest(name string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
@@ -26,10 +27,24 @@ func Suggest(name string, candidates []string) string {
 	if len(name) <= 3 {
 		limit = 1
 	}
-	if best == "" || bestD > limit || best == name {
-		return ""
+	if best != "" && bestD <= limit && best != name {
+		return best
 	}
-	return best
+	// A shortened name (alpha_l for alpha_l_1e6_per_K) is far in edit distance but
+	// unambiguous when exactly one candidate starts with it.
+	if len(name) >= 3 {
+		prefixed := ""
+		for _, c := range candidates {
+			if len(c) > len(name) && strings.HasPrefix(strings.ToLower(c), strings.ToLower(name)) {
+				if prefixed != "" {
+					return ""
+				}
+				prefixed = c
+			}
+		}
+		return prefixed
+	}
+	return ""
 }
 
 // WriteDiagnostics renders diagnostics the way HCL does: file:line:col, the source line

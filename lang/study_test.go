@@ -357,6 +357,15 @@ func TestSuggest(t *testing.T) {
 			t.Errorf("Suggest(%q) = %q, want %q", c.name, got, c.want)
 		}
 	}
+	// A unique prefix: a shortened column name.
+	cols := []string{"alpha_l_1e6_per_K", "A_shannon_radius_mean", "A_shannon_radius_std", "formula"}
+	for _, c := range []struct{ name, want string }{
+		{"alpha_l", "alpha_l_1e6_per_K"}, {"ALPHA", "alpha_l_1e6_per_K"}, {"A_shannon", ""}, {"al", ""}, {"formula", ""},
+	} {
+		if got := Suggest(c.name, cols); got != c.want {
+			t.Errorf("Suggest(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
 }
 
 func FuzzLoadSource(f *testing.F) {
