@@ -458,7 +458,7 @@ func run(c *nodes.Context, cfg *nodeConfig) (nodes.Value, error) {
 		if col == nil {
 			detail := fmt.Sprintf("%s has no column %q.", cfg.Data.Addr, name)
 			if sug := lang.Suggest(name, tb.Names()); sug != "" {
-				detail = fmt.Sprintf("Did you mean %q? ", sug) + detail
+				detail += fmt.Sprintf(" Did you mean %q?", sug)
 			}
 			return c.AttrError(attr, "Unknown column "+name, detail)
 		}
