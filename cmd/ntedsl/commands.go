@@ -50,6 +50,11 @@ func printResults(stdout, stderr io.Writer, st *lang.Study, e *runtime.Engine, r
 	}
 	if len(res.Files) > 0 {
 		fmt.Fprintf(stdout, "\nresults: %s (%d files)\n", e.OutDir, len(res.Files))
+		for _, f := range res.Files {
+			if strings.HasSuffix(f, ".html") {
+				fmt.Fprintf(stdout, "report:  %s\n", filepath.Join(e.OutDir, f))
+			}
+		}
 	}
 	if len(res.Removed) > 0 {
 		fmt.Fprintf(stdout, "removed %d outdated file(s) that the study no longer writes: %s\n", len(res.Removed), strings.Join(res.Removed, ", "))
