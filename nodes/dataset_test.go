@@ -401,6 +401,7 @@ dataset "d" {
   target = "y"
 }
 dataset "b" { source = "builtin:a2m3o12" }
+descriptor "x" { data = dataset.b }
 meanmodel "m" {}
 benchmark "u" {
   data   = dataset.d
@@ -428,6 +429,10 @@ benchmark "u" {
 	}
 	if got := sources("dataset.b"); len(got) != 1 || !strings.HasPrefix(got["builtin:a2m3o12"], "sha256:") {
 		t.Fatalf("dataset.b sources %v", got)
+	}
+	// descriptor keys on the embedded element tables.
+	if got := sources("descriptor.x"); len(got) != 3 || !strings.HasPrefix(got["elements:elements.csv"], "sha256:") || !strings.HasPrefix(got["elements:shannon_radii.csv"], "sha256:") {
+		t.Fatalf("descriptor.x sources %v", got)
 	}
 	train := filepath.Join("splits", "index_train_0.txt")
 	before := sources("benchmark.u")

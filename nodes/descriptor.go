@@ -7,6 +7,7 @@ import (
 
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/lang/formula"
+	"github.com/ntedsl/ntedsl/stdlib/elements"
 	"github.com/ntedsl/ntedsl/stdlib/materials"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 )
@@ -37,6 +38,8 @@ func registerDescriptor(r *Registry) {
 			"charge balance. The result keeps the row ids, the formula and the target of the input.",
 		Version: 1,
 		Output:  "table",
+		// The element tables are data: key on their content, not only on the version.
+		Sources: func(*descriptorConfig, string) map[string]string { return elements.Digests() },
 		Defaults: descriptorConfig{
 			Sites: "A2M3O12", Properties: def.Properties, Stats: def.Stats, Scopes: def.Scopes,
 			Fractions: true, Missing: materials.MissingError,

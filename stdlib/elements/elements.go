@@ -2,8 +2,10 @@ package elements
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -66,6 +68,22 @@ func init() {
 	if err := loadOxidationStates(); err != nil {
 		panic("elements: embedded icsd_bv_occurrence.yaml: " + err.Error())
 	}
+}
+
+// Digests returns the SHA-256 of each embedded data file, by file name, so that results
+// computed from the tables can be keyed on their content rather than on a code version
+// someone might forget to bump after editing a table.
+func Digests() map[string]string {
+	out := map[string]string{}
+	for _, name := range []string{"elements.csv", "shannon_radii.csv", "icsd_bv_occurrence.yaml"} {
+		b, err := dataFS.ReadFile("data/" + name)
+		if err != nil {
+			panic("elements: embedded " + name + ": " + err.Error())
+		}
+		sum := sha256.Sum256(b)
+		out["elements:"+name] = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return out
 }
 
 func readCSV(name string) ([][]string, error) {
