@@ -120,7 +120,9 @@ type runState struct {
 	mu      sync.Mutex
 	flights map[string]*flight
 	files   []manifestFile
-	runs    map[string]addrRecord // last-run records to remember, by address
+	// unwritten marks instances whose result files could not all be written.
+	unwritten map[string]bool
+	runs      map[string]addrRecord // last-run records to remember, by address
 }
 
 func (rs *runState) emit(ev Event) {
@@ -199,7 +201,7 @@ func (rs *runState) parallel(ctx context.Context, n int, task func(i int) error)
 // the graph allows. Failures do not stop independent branches; Run returns ErrFailed (or
 // the context's error when cancelled) together with a Result describing everything.
 func (e *Engine) Run(ctx context.Context, st *lang.Study) (*Result, error) {
-	rs := &runState{e: e, st: st, ctx: ctx, start: time.Now(), sem: make(chan struct{}, e.jobs()), flights: map[string]*flight{}, runs: map[string]addrRecord{}}
+	rs := &runState{e: e, st: st, ctx: ctx, start: time.Now(), sem: make(chan struct{}, e.jobs()), flights: map[string]*flight{}, runs: map[string]addrRecord{}, unwritten: map[string]bool{}}
 	e.Cache.warn = func(msg string) { rs.emit(Event{Kind: Warning, Message: msg}) }
 	defer func() { e.Cache.warn = func(string) {} }()
 	res := &Result{Values: map[string]nodes.Value{}, Digests: map[string]string{}, Status: map[string]string{}}
@@ -436,6 +438,9 @@ func (rs *runState) finish(in *lang.Instance, kind *nodes.Kind, ki keyInfo, v no
 		rs.emit(Event{Kind: NodeCached, Addr: in.Addr})
 	}
 	if err := rs.writeArtifacts(in.Addr, ki.key, v); err != nil {
+		rs.mu.Lock()
+		rs.unwritten[in.Addr] = true
+		rs.mu.Unlock()
 		rs.emit(Event{Kind: Warning, Addr: in.Addr, Message: "could not write result files: " + err.Error()})
 	}
 }

@@ -104,15 +104,17 @@ func (rs *runState) settleOutputs(res *Result) {
 	}
 	if old != nil {
 		for _, f := range old.Files {
-			if written[f.Name] {
-				continue
+			if written[f.Name] || filepath.Base(f.Name) != f.Name {
+				continue // rewritten, or not a plain file name (never act outside dir)
 			}
 			path := filepath.Join(dir, f.Name)
 			data, err := os.ReadFile(path)
 			if err != nil {
 				continue // already gone
 			}
-			finished := res.Values[f.Node] != nil
+			// A node whose files could not all be written counts as unfinished here, so
+			// its earlier files are kept rather than taken for outdated.
+			finished := res.Values[f.Node] != nil && !rs.unwritten[f.Node]
 			switch {
 			case inStudy[f.Node] && !finished:
 				f.Stale = true

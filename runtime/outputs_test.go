@@ -200,3 +200,27 @@ files "g" { names = ["b"] }
 		t.Fatalf("manifest %s (%v)", b, err)
 	}
 }
+
+// TestManifestNeverReachesOutsideTheFolder: a manifest entry that is not a plain file name
+// (an edited or corrupted manifest) never makes a run delete anything outside the folder.
+func TestManifestNeverReachesOutsideTheFolder(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	victim := filepath.Join(dir, "precious.txt")
+	os.WriteFile(victim, []byte("keep me\n"), 0o644)
+	m := manifest{Schema: manifestSchema, Study: "outputs", Files: []manifestFile{
+		{Name: "../precious.txt", Node: "files.gone", SHA256: fileSHA256([]byte("keep me\n"))},
+	}}
+	b, _ := json.Marshal(m)
+	os.WriteFile(filepath.Join(out, ManifestName), b, 0o644)
+	reg, _ := testRegistry(nil)
+	e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), out, 1)
+	res, err := e.Run(context.Background(), loadStudy(t, reg, dir, outputStudy(`files "f" { names = ["a"] }`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(victim); err != nil || len(res.Removed) != 0 {
+		t.Fatalf("a file outside the output folder was removed (%v, removed %v)", err, res.Removed)
+	}
+}
