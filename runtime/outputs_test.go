@@ -224,3 +224,31 @@ func TestManifestNeverReachesOutsideTheFolder(t *testing.T) {
 		t.Fatalf("a file outside the output folder was removed (%v, removed %v)", err, res.Removed)
 	}
 }
+
+// TestUnwritableFileKeepsTheEarlierOnes: when a node's new files cannot all be written, its
+// earlier files are kept (and marked stale) instead of being removed as outdated.
+func TestUnwritableFileKeepsTheEarlierOnes(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	reg, _ := testRegistry(nil)
+	run := func(names string) (*Result, *recorder) {
+		e, rec := newEngine(t, reg, filepath.Join(dir, "cache"), out, 1)
+		res, err := e.Run(context.Background(), loadStudy(t, reg, dir, outputStudy(`files "f" { names = `+names+` }`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, rec
+	}
+	run(`["a", "b"]`)
+	// A non-empty directory where the new file "c" must go makes its write fail.
+	blocker := filepath.Join(out, fileNames("files.f", "c")[0])
+	os.MkdirAll(filepath.Join(blocker, "x"), 0o755)
+	res, rec := run(`["a", "c"]`)
+	b := fileNames("files.f", "b")[0]
+	if _, err := os.Stat(filepath.Join(out, b)); err != nil || len(res.Removed) != 0 || !slices.Contains(res.Stale, b) {
+		t.Fatalf("%s: %v; removed %v, stale %v", b, err, res.Removed, res.Stale)
+	}
+	if !strings.Contains(warnings(rec), "could not write result files") {
+		t.Fatalf("warnings %q", warnings(rec))
+	}
+}
