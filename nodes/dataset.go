@@ -147,6 +147,16 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
+	if len(header) == 1 && cfg.Format == "csv" {
+		for _, sep := range []string{";", "\t", "|"} {
+			if strings.Contains(header[0], sep) {
+				return nil, c.AttrError("source", "Not a comma-separated file", fmt.Sprintf(
+					"The first line of %s is one column, %q: the file looks separated by %q. ntedsl reads comma-separated files "+
+						"(format = \"csv\") and files separated by spaces or tabs (format = \"whitespace\"); save it as comma-separated CSV.",
+					name, header[0], sep))
+			}
+		}
+	}
 	colIdx := map[string]int{}
 	for i, h := range header {
 		if h == "" {
@@ -185,7 +195,7 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			return nil, fmt.Errorf("%s:%d: data row %d has %d fields, the header has %d", name, line, len(records)+1, len(rec), len(header))
+			return nil, fmt.Errorf("%s:%d: data row %d has %d fields, the header has %d (a comma inside a value needs quotes: \"1,5\")", name, line, len(records)+1, len(rec), len(header))
 		}
 		records = append(records, rec)
 		lines = append(lines, line)
@@ -279,6 +289,7 @@ func newRecordReader(data []byte, format string) recordReader {
 	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.ReuseRecord = false
+	r.FieldsPerRecord = -1 // ragged rows are reported by parseCSV, with the header's count
 	return r
 }
 

@@ -159,8 +159,10 @@ dataset "d" {
   target = "alpa"
 }`, map[string]string{"data.csv": csvData},
 			[]string{"study.hcl:4,", "Unknown target column", `Did you mean "alpha"?`}},
-		{"ragged row", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id,r\na,1,2\n"},
-			[]string{"data.csv"}},
+		{"ragged row", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id,r\na,1\nb,1,5\n"},
+			[]string{"data.csv:3: data row 2 has 3 fields, the header has 2"}},
+		{"semicolons", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id;r\na;1,5\n"},
+			[]string{"study.hcl:1,", "Not a comma-separated file", `the file looks separated by ";"`}},
 		{"duplicate id", `dataset "d" { source = "data.csv" }`, map[string]string{"data.csv": "id,r\na,1\na,2\n"},
 			[]string{`data.csv:3: row id "a" repeats the id of line 2`}},
 		{"bad where at run time", `
