@@ -286,6 +286,13 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
+	// CreateTemp makes the file private (0600); results and cache entries are meant to be
+	// read by colleagues and tools like any file a program writes, so give them 0644.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
 	// No fsync: a crash may lose an entry or leave a damaged one, but never a wrong one,
 	// since every file is checksummed and a damaged entry is recomputed. Syncing each of
 	// thousands of small entries would dominate the run time of cheap nodes.

@@ -82,6 +82,16 @@ files "h" { names = ["y"] }
 			t.Fatalf("manifest entry %+v does not describe the file on disk (%v)", f, err)
 		}
 	}
+	// Result files are readable by others, like any file a program writes (not 0600).
+	for _, name := range []string{ManifestName, m.Files[0].Name} {
+		info, err := os.Stat(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o644 {
+			t.Fatalf("%s: mode %v, want 0644", name, info.Mode().Perm())
+		}
+	}
 	first, _ := os.ReadFile(filepath.Join(out, ManifestName))
 
 	// A fully cached re-run into another folder writes the same manifest.
