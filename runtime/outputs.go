@@ -27,6 +27,7 @@ const manifestSchema = "ntedsl/manifest/v1"
 type manifest struct {
 	Schema string `json:"schema"`
 	Study  string `json:"study"`
+	File   string `json:"file"` // the study file's name (no folder, so the bytes do not depend on where it lives)
 	// Seed and Variables are the study's seed and the values its variables had in this run
 	// (after -var and -var-file), so the folder says how it was made.
 	Seed      string                     `json:"seed"`
@@ -80,14 +81,15 @@ func (rs *runState) settleOutputs(res *Result) {
 		rs.emit(Event{Kind: Warning, Message: "output folder " + dir + ": " + err.Error() + "; no earlier result file is removed"})
 		old = nil
 	}
-	if old != nil && old.Study != rs.st.Name {
-		rs.emit(Event{Kind: Warning, Message: "output folder " + dir + " held the results of study " + old.Study + "; its files are left as they are"})
+	file := filepath.Base(rs.st.Path)
+	if old != nil && (old.Study != rs.st.Name || old.File != file) {
+		rs.emit(Event{Kind: Warning, Message: "output folder " + dir + " held the results of study " + old.Study + " (" + old.File + "); its files are left as they are"})
 		old = nil
 	}
 	if old == nil && len(rs.files) == 0 {
 		return
 	}
-	m := manifest{Schema: manifestSchema, Study: rs.st.Name, Seed: strconv.FormatUint(rs.st.Seed, 10),
+	m := manifest{Schema: manifestSchema, Study: rs.st.Name, File: file, Seed: strconv.FormatUint(rs.st.Seed, 10),
 		Variables: map[string]json.RawMessage{}, Files: append([]manifestFile(nil), rs.files...)}
 	for name, v := range rs.st.Variables {
 		if b, err := ctyjson.Marshal(v, v.Type()); err == nil {

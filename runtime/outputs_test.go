@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ntedsl/ntedsl/lang"
 )
 
 func outputStudy(body string) string {
@@ -259,6 +261,35 @@ func TestUnwritableFileKeepsTheEarlierOnes(t *testing.T) {
 		t.Fatalf("%s: %v; removed %v, stale %v", b, err, res.Removed, res.Stale)
 	}
 	if !strings.Contains(warnings(rec), "could not write result files") {
+		t.Fatalf("warnings %q", warnings(rec))
+	}
+}
+
+// TestCopiedStudyLeavesTheOriginalsFiles: a copy of a study under another file name that
+// keeps the study name writes to the same folder, but never removes the original's files.
+func TestCopiedStudyLeavesTheOriginalsFiles(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	reg, _ := testRegistry(nil)
+	e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), out, 1)
+	if _, err := e.Run(context.Background(), loadStudy(t, reg, dir, outputStudy(`files "f" { names = ["a"] }`))); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.hcl")
+	os.WriteFile(copyPath, []byte(outputStudy(`files "g" { names = ["b"] }`)), 0o644)
+	st, diags := lang.Load(copyPath, lang.Options{Catalog: reg})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	e, rec := newEngine(t, reg, filepath.Join(dir, "cache"), out, 1)
+	res, err := e.Run(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, fileNames("files.f", "a")[0])); err != nil || len(res.Removed) != 0 {
+		t.Fatalf("the original's file: %v; removed %v", err, res.Removed)
+	}
+	if !strings.Contains(warnings(rec), "held the results of study outputs (study.hcl)") {
 		t.Fatalf("warnings %q", warnings(rec))
 	}
 }
