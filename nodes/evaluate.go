@@ -15,14 +15,15 @@ import (
 )
 
 type evaluateConfig struct {
-	Data      lang.Ref            `attr:"data" accepts:"table" doc:"The table to cross-validate (its target column is predicted). Give data or variants."`
-	Variants  map[string]lang.Ref `attr:"variants" accepts:"table" doc:"Several tables with the same rows (e.g. descriptor sets), evaluated on the same folds so comparisons are paired; keys label them."`
-	Models    []lang.Ref          `attr:"models,required" accepts:"model" key:"addr" doc:"The regressors to evaluate, e.g. [boost.xgb, pbp.pbp]; labelled by block name."`
-	Features  []string            `attr:"features" doc:"Feature columns; default every numeric column except the target."`
-	Folds     int                 `attr:"folds" doc:"K of the K-fold split (scikit-learn KFold: the first N mod K folds are one larger)."`
-	Repeats   int                 `attr:"repeats" doc:"Repetitions, each with its own permutation of the rows (the preprint used 100)."`
-	Interval  float64             `attr:"interval" doc:"Level of the central predictive interval whose coverage is reported for models with a predictive variance."`
-	FoldTests bool                `attr:"fold_tests" doc:"Also run Wilcoxon tests over the repeats × folds per-fold RMSEs."`
+	Data      lang.Ref             `attr:"data" accepts:"table" doc:"The table to cross-validate (its target column is predicted). Give data or variants."`
+	Variants  map[string]lang.Ref  `attr:"variants" accepts:"table" doc:"Several tables with the same rows (e.g. descriptor sets), evaluated on the same folds so comparisons are paired; keys label them."`
+	Models    []lang.Ref           `attr:"models,required" accepts:"model" key:"addr" doc:"The regressors to evaluate, e.g. [boost.xgb, pbp.pbp]; labelled by block name."`
+	Features  []string             `attr:"features" doc:"Feature columns; default every numeric column except the target."`
+	Folds     int                  `attr:"folds" doc:"K of the K-fold split (scikit-learn KFold: the first N mod K folds are one larger)."`
+	Repeats   int                  `attr:"repeats" doc:"Repetitions, each with its own permutation of the rows (the preprint used 100)."`
+	Interval  float64              `attr:"interval" doc:"Level of the central predictive interval whose coverage is reported for models with a predictive variance."`
+	FoldTests bool                 `attr:"fold_tests" doc:"Also run Wilcoxon tests over the repeats × folds per-fold RMSEs."`
+	Metrics   map[string]lang.Expr `attr:"metrics" doc:"Study metrics beside the built-in ones, name = expr-lang formula in pred (a held-out prediction), y (its evaluation target) and sd (its predictive SD, NaN without one), averaged over the held-out predictions of each repetition; e.g. { sign_ok = \"(pred < 0) == (y < 0) ? 1 : 0\", ape = \"abs(pred - y) / abs(y)\" }."`
 	// Target regularization: the protocols of the ICR study (raw, A, B and the controls).
 	Regularize   lang.Ref `attr:"regularize" accepts:"table" doc:"A target regularization to evaluate, e.g. csdi.icr: redone inside the folds (protocol A) or on all rows (B and the controls) with the block's settings. Its table is not used as data."`
 	Protocols    []string `attr:"protocols" doc:"Protocols, each reported in its own arms, never mixed: raw (measured targets), A (regularize the training folds' targets; scored against measured targets, and as A' against regularized ones), B (the preprint's: regularize all targets first; scored against regularized targets, not comparable, and as B->meas), rescale (scale-only control through B), shrink (cheap shrinkage toward shrink_toward through B). Default [\"raw\", \"A\"] with regularize, [\"raw\"] without."`
@@ -88,16 +89,30 @@ func (c *evaluateConfig) Validate() error {
 		}
 		seen[m.Addr] = true
 	}
+	// Metric formulas have a fixed environment, so they are checked when the study loads.
+	if _, _, diags := compileMetrics(c.Metrics); diags.HasErrors() {
+		if len(errs) == 0 {
+			return diags // at the offending token inside the string
+		}
+		for _, d := range diags {
+			errs = append(errs, &lang.AttrError{Attr: "metrics", Summary: d.Summary, Detail: d.Detail})
+		}
+	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
 }
 
-// Evaluation is the value of an evaluate node: the cross-validation result.
+// Evaluation is the value of an evaluate node: the cross-validation result and the
+// study's own metrics.
 type Evaluation struct {
-	Result *cv.Result
+	Result  *cv.Result
+	Metrics []CustomMetric
 }
+
+// evaluationData is Evaluation without methods, so gob encodes its fields.
+type evaluationData Evaluation
 
 func init() {
 	gob.Register(cv.Protocol(""))
@@ -106,16 +121,16 @@ func init() {
 // TypeName implements Value.
 func (e *Evaluation) TypeName() string { return "evaluation" }
 
-// MarshalBinary implements Value with gob: the result holds no maps, so the encoding is
+// MarshalBinary implements Value with gob: the value holds no maps, so the encoding is
 // deterministic, and float64 values keep their bits.
-func (e *Evaluation) MarshalBinary() ([]byte, error) { return GobEncode(e.Result) }
+func (e *Evaluation) MarshalBinary() ([]byte, error) { return GobEncode((*evaluationData)(e)) }
 
 func decodeEvaluation(data []byte) (Value, error) {
-	var r cv.Result
-	if err := GobDecode(data, &r); err != nil {
+	var d evaluationData
+	if err := GobDecode(data, &d); err != nil {
 		return nil, err
 	}
-	return &Evaluation{Result: &r}, nil
+	return (*Evaluation)(&d), nil
 }
 
 // Summary is the preprint's Table 1 layout: variant × model with R² ± SD, RMSE ± SD, p.
@@ -123,6 +138,9 @@ func (e *Evaluation) Summary() string {
 	var b bytes.Buffer
 	if err := cv.WriteTable(&b, e.Result); err != nil {
 		return err.Error()
+	}
+	if len(e.Metrics) > 0 {
+		b.WriteString("\n" + metricsSummary(e.Result, e.Metrics))
 	}
 	return b.String()
 }
@@ -137,7 +155,10 @@ func (e *Evaluation) Artifacts() (map[string][]byte, error) {
 		"_predictions.csv": func(b *bytes.Buffer) error { return cv.WritePredictionsCSV(b, e.Result) },
 		"_tests.csv":       func(b *bytes.Buffer) error { return cv.WriteTestsCSV(b, e.Result) },
 		".json":            func(b *bytes.Buffer) error { return cv.WriteJSON(b, e.Result) },
-		".txt":             func(b *bytes.Buffer) error { return cv.WriteTable(b, e.Result) },
+		".txt":             func(b *bytes.Buffer) error { b.WriteString(e.Summary()); return nil },
+	}
+	if len(e.Metrics) > 0 {
+		writers["_metrics.csv"] = func(b *bytes.Buffer) error { writeMetricsCSV(b, e.Result, e.Metrics); return nil }
 	}
 	for name, svg := range e.figures() {
 		out[name] = svg
@@ -164,8 +185,8 @@ func registerEvaluate(r *Registry) {
 			"and standard error; metrics of the predictions averaged over repetitions; paired Wilcoxon tests. Folds come from " +
 			"the study seed, so every evaluate node of a study uses the same folds. With regularize (a csdi block) it evaluates " +
 			"the target regularization under the protocols raw, A, B, rescale and shrink, each arm reported on its own with the SD " +
-			"of its evaluation targets.",
-		Version:     1,
+			"of its evaluation targets. metrics adds the study's own per-prediction formulas.",
+		Version:     2,
 		Output:      "evaluation",
 		StudySeeded: true,
 		Defaults:    evaluateConfig{Folds: 10, Repeats: 10, Interval: 0.9},
@@ -254,7 +275,11 @@ func runEvaluate(c *Context, cfg *evaluateConfig) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Evaluation{Result: res}, nil
+	metrics, err := scoreMetrics(res, cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluation{Result: res, Metrics: metrics}, nil
 }
 
 func sameIDs(ids []string, t *table.Table) bool {
