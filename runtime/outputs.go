@@ -82,7 +82,7 @@ func (rs *runState) settleOutputs(res *Result) {
 		old = nil
 	}
 	file := filepath.Base(rs.st.Path)
-	if old != nil && (old.Study != rs.st.Name || old.File != file) {
+	if old != nil && (old.Study != rs.st.Name || (old.File != "" && old.File != file)) { // "": written before file was recorded
 		rs.emit(Event{Kind: Warning, Message: "output folder " + dir + " held the results of study " + old.Study + " (" + old.File + "); its files are left as they are"})
 		old = nil
 	}
