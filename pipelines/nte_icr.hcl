@@ -45,6 +45,9 @@ variable "dgp_repeats" {
 
 locals {
   properties = ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"]
+  # Beside R², RMSE and p: the fraction of held-out compounds whose sign of expansion
+  # (negative or positive thermal expansion) is predicted right.
+  metrics = { sign_ok = "(pred < 0) == (y < 0) ? 1 : 0" }
   # The columns the diffusion model conditions on: the site means of the preprint's
   # properties (its cost grows with the number of columns; csdi attends over them).
   csdi_columns = flatten([for s in ["A", "M", "all"] : [for p in local.properties : "${s}_${p}_mean"]])
@@ -127,6 +130,7 @@ evaluate "raw" {
   models  = [boost.xgb, pbp.pbp]
   folds   = 10
   repeats = var.repeats
+  metrics = local.metrics
 }
 
 evaluate "icr" {
@@ -138,6 +142,7 @@ evaluate "icr" {
   models        = [boost.xgb, pbp.pbp]
   folds         = 10
   repeats       = var.repeats
+  metrics       = local.metrics
 }
 
 # The deep GP on the β_end = 0.05 schedule only, measured targets and protocols A and B: each
@@ -154,6 +159,7 @@ evaluate "dgp" {
   folds      = 10
   repeats    = var.dgp_repeats
   fold_tests = true
+  metrics    = local.metrics
 }
 
 # The preprint's "Hessian analysis" of the truncation step: for each t on a grid, a small MLP
