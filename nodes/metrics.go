@@ -83,7 +83,7 @@ func scoreMetrics(res *cv.Result, metrics map[string]lang.Expr) ([]CustomMetric,
 	return out, nil
 }
 
-// meanSD returns the mean and SD (ddof 1; NaN for one value) of the repetitions.
+// metricMeanSD returns the mean and SD (ddof 1; NaN for one value) of the repetitions.
 func metricMeanSD(x []float64) (float64, float64) {
 	if len(x) < 2 {
 		return stats.Mean(x), math.NaN()
