@@ -78,6 +78,7 @@ evaluate "baseline" {
   models  = [boost.xgb, pbp.pbp, ridge.ridge, knn.knn]
   folds   = 10
   repeats = var.repeats
+  metrics = local.metrics
 }
 
 # The everyday use of such a model: predict compositions that have no measured value yet.
@@ -88,6 +89,7 @@ evaluate "dgp" {
   models  = [boost.xgb, pbp.pbp, dgp.dgp]
   folds   = 10
   repeats = var.dgp_repeats
+  metrics = local.metrics
 }
 
 dataset "candidates" {
@@ -113,6 +115,9 @@ predict "candidates" {
 }
 
 locals {
+  # Beside R², RMSE and p: the fraction of held-out compounds whose sign of expansion
+  # (negative or positive thermal expansion) is predicted right.
+  metrics    = { sign_ok = "(pred < 0) == (y < 0) ? 1 : 0" }
   properties = ["shannon_radius", "pauling_en", "work_function", "zeff_clementi", "zeff_slater"]
   stats      = ["mean", "range", "std"]
   scopes     = ["A", "M", "all"]
