@@ -195,7 +195,11 @@ func parseCSV(c *Context, data []byte, name string, cfg *datasetConfig) (*table.
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			return nil, fmt.Errorf("%s:%d: data row %d has %d fields, the header has %d (a comma inside a value needs quotes: \"1,5\")", name, line, len(records)+1, len(rec), len(header))
+			hint := ""
+			if cfg.Format == "csv" {
+				hint = ` (a comma inside a value needs quotes: "1,5")`
+			}
+			return nil, fmt.Errorf("%s:%d: data row %d has %d fields, the header has %d%s", name, line, len(records)+1, len(rec), len(header), hint)
 		}
 		records = append(records, rec)
 		lines = append(lines, line)
