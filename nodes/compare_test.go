@@ -13,7 +13,6 @@ import (
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/nodes"
 	"github.com/ntedsl/ntedsl/stdlib/cv"
-	"github.com/ntedsl/ntedsl/stdlib/ml"
 	"github.com/ntedsl/ntedsl/stdlib/table"
 	"gonum.org/v1/gonum/mat"
 )
@@ -22,11 +21,6 @@ import (
 // rows in the given order, a model's cell from the first listed evaluation that has it,
 // row_arms overriding arms, and empty cells (NaN) where no evaluation has the model.
 func TestCompareNode(t *testing.T) {
-	var data strings.Builder
-	data.WriteString("id,x,y\n")
-	for i := 0; i < 30; i++ {
-		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, 3+0.5*float64(i)+float64(i%4))
-	}
 	res, err, _ := runStudy(t, `
 study { seed = 9 }
 dataset "d" {
@@ -52,7 +46,7 @@ compare "t" {
   order    = ["base", "zeta", "alpha"]
   arms     = ["raw", "B"]
   row_arms = { "base" = ["raw"] }
-}`, map[string]string{"data.csv": data.String()})
+}`, map[string]string{"data.csv": trendCSV(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +108,7 @@ compare "t" {
 		path := filepath.Join(dir, "study.hcl")
 		os.WriteFile(path, []byte(head+c.attrs+"\n}\n"), 0o644)
 		os.WriteFile(filepath.Join(dir, "data.csv"), []byte(files["data.csv"]), 0o644)
-		reg := nodes.NewRegistry()
-		nodes.RegisterCore(reg)
-		nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
-		_, diags := lang.Load(path, lang.Options{Catalog: reg})
+		_, diags := lang.Load(path, lang.Options{Catalog: coreRegistry()})
 		if !diags.HasErrors() || !strings.Contains(diags.Error(), c.want) {
 			t.Errorf("%s: diagnostics %v, want %q", c.attrs, diags, c.want)
 		}
@@ -191,8 +182,7 @@ func (m halfwayFit) Apply(_ context.Context, _ *mat.Dense, y []float64, _ *rand.
 // paired difference to raw (arm − raw, from the per-repetition RMSEs of the same
 // evaluation) and the Wilcoxon p of the evaluation's own test; other arms carry none.
 func TestCompareAgainstRaw(t *testing.T) {
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
+	reg := coreRegistry()
 	reg.RegisterValue("halfway", func(b []byte) (nodes.Value, error) {
 		tb, err := table.Decode(b)
 		return halfway{tb}, err
@@ -205,11 +195,6 @@ func TestCompareAgainstRaw(t *testing.T) {
 			tb, err := c.Table(cf.Data)
 			return halfway{tb}, err
 		}})
-	var data strings.Builder
-	data.WriteString("id,x,y\n")
-	for i := 0; i < 30; i++ {
-		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, 3+0.5*float64(i)+float64(i%4))
-	}
 	res, err, _ := runStudyWith(t, reg, `
 study { seed = 4 }
 dataset "d" {
@@ -229,7 +214,7 @@ evaluate "e" {
 compare "t" {
   rows = { "x" = [evaluate.e] }
   arms = ["raw", "A", "B", "B->meas"]
-}`, map[string]string{"data.csv": data.String()})
+}`, map[string]string{"data.csv": trendCSV(3)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,19 +45,34 @@ func (p meanPred) Predict(X *mat.Dense) ([]float64, []float64) {
 	return out, nil
 }
 
+// coreRegistry returns the core kinds plus the meanmodel test regressor.
+func coreRegistry() *nodes.Registry {
+	reg := nodes.NewRegistry()
+	nodes.RegisterCore(reg)
+	nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
+	return reg
+}
+
+// trendCSV is a 30-row table id,x,y with y = offset + 0.5·i + (i mod 4): a trend the mean
+// model cannot follow, so its errors differ between folds and repetitions.
+func trendCSV(offset float64) string {
+	var b strings.Builder
+	b.WriteString("id,x,y\n")
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "r%d,%d,%g\n", i, i, offset+0.5*float64(i)+float64(i%4))
+	}
+	return b.String()
+}
+
 // runStudy writes files into a temporary folder, runs the study and returns the result.
 func runStudy(t *testing.T, study string, files map[string]string) (*runtime.Result, error, *lang.Study) {
 	t.Helper()
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
-	return runStudyWith(t, reg, study, files)
+	return runStudyWith(t, coreRegistry(), study, files)
 }
 
+// runStudyWith is runStudy with a registry holding the core kinds and meanmodel.
 func runStudyWith(t *testing.T, reg *nodes.Registry, study string, files map[string]string) (*runtime.Result, error, *lang.Study) {
 	t.Helper()
-	if _, ok := reg.Kind("meanmodel"); !ok {
-		nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
-	}
 	dir := t.TempDir()
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -215,8 +230,7 @@ func TestBenchmarkOnFixedSplits(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		fmt.Fprintf(&data, "%d  %d\n", i, 2*i)
 	}
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
+	reg := coreRegistry()
 	files := map[string]string{
 		"data.txt":          data.String(),
 		"index_train_0.txt": "0\n1\n2\n3\n4\n5\n6\n",
@@ -384,9 +398,7 @@ report "r" {
 // files they read, under the names the study gives them, which the runtime puts in their
 // cache keys.
 func TestSourcesDigestTheFilesRead(t *testing.T) {
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
-	nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
+	reg := coreRegistry()
 	dir := t.TempDir()
 	write := func(name, body string) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)

@@ -1,7 +1,6 @@
 package nodes_test
 
 import (
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/ntedsl/ntedsl/lang"
 	"github.com/ntedsl/ntedsl/nodes"
-	"github.com/ntedsl/ntedsl/stdlib/ml"
 )
 
 // TestEvaluateStudyMetrics: a study metric is its formula averaged over the held-out
@@ -18,11 +16,6 @@ import (
 // (pred − y)² the square of the built-in RMSE, repetition by repetition; the sign metric
 // is checked against a count made here from the predictions.
 func TestEvaluateStudyMetrics(t *testing.T) {
-	var data strings.Builder
-	data.WriteString("id,x,y\n")
-	for i := 0; i < 30; i++ {
-		fmt.Fprintf(&data, "r%d,%d,%g\n", i, i, -4+0.5*float64(i)+float64(i%4))
-	}
 	res, err, _ := runStudy(t, `
 study { seed = 3 }
 dataset "d" {
@@ -41,7 +34,7 @@ evaluate "e" {
     sign_ok = "(pred < 0) == (y < 0) ? 1 : 0"
     has_sd  = "isnan(sd) ? 0 : 1"
   }
-}`, map[string]string{"data.csv": data.String()})
+}`, map[string]string{"data.csv": trendCSV(-4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +86,7 @@ evaluate "e" {
   metrics = { bad = "abs(pred - yy)" }
 }
 `), 0o644)
-	reg := nodes.NewRegistry()
-	nodes.RegisterCore(reg)
-	nodes.RegisterRegressor(reg, nodes.RegressorDef[struct{}]{Name: "meanmodel", Version: 1, New: func(struct{}) (ml.Regressor, error) { return meanModel{}, nil }})
-	_, diags := lang.Load(path, lang.Options{Catalog: reg})
+	_, diags := lang.Load(path, lang.Options{Catalog: coreRegistry()})
 	if !diags.HasErrors() {
 		t.Fatal("no diagnostic")
 	}
