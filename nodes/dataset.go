@@ -49,11 +49,11 @@ func registerDataset(r *Registry) {
 		Defaults: datasetConfig{Format: "csv", Header: true},
 		Sources: func(cfg *datasetConfig, studyDir string) map[string]string {
 			if datasets.IsBuiltin(cfg.Source) {
-				data, _, err := datasets.Open(cfg.Source)
+				_, info, err := datasets.Open(cfg.Source)
 				if err != nil {
 					return map[string]string{cfg.Source: "unknown"}
 				}
-				return map[string]string{cfg.Source: ContentDigest(data)}
+				return map[string]string{cfg.Source: "sha256:" + info.SHA256}
 			}
 			return map[string]string{cfg.Source: FileDigest(studyPath(studyDir, cfg.Source))}
 		},

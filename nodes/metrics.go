@@ -83,14 +83,6 @@ func scoreMetrics(res *cv.Result, metrics map[string]lang.Expr) ([]CustomMetric,
 	return out, nil
 }
 
-// metricMeanSD returns the mean and SD (ddof 1; NaN for one value) of the repetitions.
-func metricMeanSD(x []float64) (float64, float64) {
-	if len(x) < 2 {
-		return stats.Mean(x), math.NaN()
-	}
-	return stats.Mean(x), stats.SD(x)
-}
-
 // writeMetricsCSV writes one line per series and metric: mean, SD and SE over repetitions,
 // then the value of each repetition.
 func writeMetricsCSV(b *bytes.Buffer, res *cv.Result, metrics []CustomMetric) {
@@ -104,8 +96,8 @@ func writeMetricsCSV(b *bytes.Buffer, res *cv.Result, metrics []CustomMetric) {
 	for _, m := range metrics {
 		for si := range res.Series {
 			s := &res.Series[si]
-			mean, sd := metricMeanSD(m.Values[si])
-			fields := []string{s.Variant, s.Arm, s.Eval, s.Model, m.Name, num(mean), num(sd), num(sd / math.Sqrt(float64(len(m.Values[si]))))}
+			v := m.Values[si]
+			fields := []string{s.Variant, s.Arm, s.Eval, s.Model, m.Name, num(stats.Mean(v)), num(stats.SD(v)), num(stats.SE(v))}
 			for _, v := range m.Values[si] {
 				fields = append(fields, num(v))
 			}
@@ -127,8 +119,7 @@ func metricsSummary(res *cv.Result, metrics []CustomMetric) string {
 		s := &res.Series[si]
 		row := []string{s.Variant, s.Arm, s.Eval, s.Model}
 		for _, m := range metrics {
-			mean, sd := metricMeanSD(m.Values[si])
-			row = append(row, fmt.Sprintf("%.4g ± %.2g", mean, sd))
+			row = append(row, fmt.Sprintf("%.4g ± %.2g", stats.Mean(m.Values[si]), stats.SD(m.Values[si])))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}

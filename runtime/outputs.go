@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -11,7 +9,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/ntedsl/ntedsl/nodes"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
@@ -45,9 +45,9 @@ type manifestFile struct {
 	Stale bool `json:"stale,omitempty"`
 }
 
+// fileSHA256 is the hex SHA-256 of a result file, as sha256sum prints it.
 func fileSHA256(data []byte) string {
-	s := sha256.Sum256(data)
-	return hex.EncodeToString(s[:])
+	return strings.TrimPrefix(nodes.ContentDigest(data), "sha256:")
 }
 
 func readManifest(dir string) (*manifest, error) {

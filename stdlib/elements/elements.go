@@ -7,9 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed data/elements.csv data/shannon_radii.csv data/icsd_bv_occurrence.yaml
@@ -72,8 +74,12 @@ func init() {
 
 // Digests returns the SHA-256 of each embedded data file, by file name, so that results
 // computed from the tables can be keyed on their content rather than on a code version
-// someone might forget to bump after editing a table.
-func Digests() map[string]string {
+// someone might forget to bump after editing a table. The map is the caller's.
+func Digests() map[string]string { return maps.Clone(digests()) }
+
+// digests hashes the embedded files once: they cannot change while the program runs, and
+// every cache key of a descriptor node asks for them.
+var digests = sync.OnceValue(func() map[string]string {
 	out := map[string]string{}
 	for _, name := range []string{"elements.csv", "shannon_radii.csv", "icsd_bv_occurrence.yaml"} {
 		b, err := dataFS.ReadFile("data/" + name)
@@ -84,7 +90,7 @@ func Digests() map[string]string {
 		out["elements:"+name] = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	return out
-}
+})
 
 func readCSV(name string) ([][]string, error) {
 	b, err := dataFS.ReadFile(name)
