@@ -332,30 +332,22 @@ sum "fine" { inputs = [src.ok] }
 	}
 }
 
+// TestCancelStopsPromptly: a cancelled run computes nothing more; the instances it stopped
+// are reported as interrupted, not as failures of their own, and their dependents name the
+// interruption.
 func TestCancelStopsPromptly(t *testing.T) {
 	dir := t.TempDir()
 	reg, cnt := testRegistry(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), "", 2)
-	_, err := e.Run(ctx, loadStudy(t, reg, dir, chainStudy))
+	res, err := e.Run(ctx, loadStudy(t, reg, dir, chainStudy))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	if cnt.total() != 0 {
 		t.Fatalf("%d nodes ran after cancellation", cnt.total())
 	}
-}
-
-// TestDependentsOfAnInterruptedNodeSaySo: a node stopped by cancellation is not reported as
-// a failure of its own, and its dependents name the interruption.
-func TestDependentsOfAnInterruptedNodeSaySo(t *testing.T) {
-	dir := t.TempDir()
-	reg, _ := testRegistry(nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	e, _ := newEngine(t, reg, filepath.Join(dir, "cache"), "", 1)
-	res, _ := e.Run(ctx, loadStudy(t, reg, dir, chainStudy))
 	skipped := 0
 	for _, f := range res.Failures {
 		if f.Skipped {
